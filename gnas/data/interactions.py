@@ -71,9 +71,10 @@ class Interactions:
         frame = frame.drop_duplicates([user, item], keep="first").sort_index(kind="stable")
 
         user_codes, user_ids = pd.factorize(frame[user], sort=True)
+        item_ids: np.ndarray
         if all_item_ids is None:
-            item_codes, item_ids = pd.factorize(frame[item], sort=True)
-            item_ids = np.asarray(item_ids)
+            item_codes, item_index = pd.factorize(frame[item], sort=True)
+            item_ids = np.asarray(item_index)
         else:
             item_ids = np.sort(pd.unique(np.concatenate([np.asarray(all_item_ids), frame[item].to_numpy()])))
             item_codes = np.searchsorted(item_ids, frame[item].to_numpy())

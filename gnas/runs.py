@@ -1,0 +1,67 @@
+"""Run folders: created under a hidden temporary name and renamed into place only when complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gnas.errors import GnasError
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_run_name(name: str) -> str:
+    """Refuse names that could escape the runs folder or hide in it."""
+    if not _SAFE_NAME.fullmatch(name) or ".." in name:
+        raise GnasError(f"--name: {name!r} must be letters, digits, '.', '_' or '-' (no path separators)")
+    return name
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """``path`` is where files are written now; ``final`` is where the run lands once complete."""
+
+    path: Path
+    final: Path
+
+
+@contextmanager
+def new_run_dir(out: Path, name: str) -> Iterator[RunDir]:
+    """Yield a temporary folder to fill; on success it is renamed to ``out/<name>-<timestamp>``.
+
+    On any exception the temporary folder is removed, so no half-written run is ever left behind.
+    """
+    check_run_name(name)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    final = out / f"{name}-{stamp}"
+    suffix = 1
+    while final.exists():
+        suffix += 1
+        final = out / f"{name}-{stamp}-{suffix}"
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-", suffix=".partial"))
+    try:
+        yield RunDir(tmp, final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON atomically (temp file, fsync, rename)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

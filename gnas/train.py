@@ -1,0 +1,130 @@
+"""``gnas train``: data -> split -> graph -> model -> fit on valid -> score test once -> run folder."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch_geometric
+import yaml
+
+import gnas
+from gnas.data.graph import TrainGraph, build_train_graph
+from gnas.data.interactions import TEST, TRAIN, VALID
+from gnas.data.registry import load_dataset
+from gnas.data.split import Split, split_interactions
+from gnas.device import resolve_device
+from gnas.models.registry import build_model
+from gnas.runs import new_run_dir, write_json
+from gnas.spec import TrainingSpec, TrainSpec
+from gnas.training.metrics import RankingEvaluator
+from gnas.training.trainer import EpochLog, FitResult, evaluate, fit
+
+
+@dataclass
+class TrainOutcome:
+    """Where the run was saved and what it scored (validation at the best epoch, test once)."""
+
+    run_dir: Path
+    valid: dict[str, float]
+    test: dict[str, float]
+    fit: FitResult
+
+
+def _pairs(split: Split, *parts: int) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.isin(split.part, parts)
+    return split.interactions.user[rows], split.interactions.item[rows]
+
+
+def evaluators(
+    split: Split, training: TrainingSpec, device: torch.device
+) -> tuple[RankingEvaluator, RankingEvaluator]:
+    """Validation masks training items; test masks training and validation items."""
+    data = split.interactions
+
+    def make(heldout: int, exclude: tuple[int, ...]) -> RankingEvaluator:
+        return RankingEvaluator(
+            data.num_users,
+            data.num_items,
+            heldout=_pairs(split, heldout),
+            exclude=_pairs(split, *exclude),
+            ks=training.ks,
+            batch_size=training.eval_batch_size,
+            device=device,
+        )
+
+    return make(VALID, (TRAIN,)), make(TEST, (TRAIN, VALID))
+
+
+def versions() -> dict[str, str]:
+    return {
+        "gnas": gnas.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_geometric": torch_geometric.__version__,
+    }
+
+
+def _save_run(
+    path: Path,
+    spec: TrainSpec,
+    split: Split,
+    model: torch.nn.Module,
+    result: FitResult,
+    test: dict[str, float],
+) -> None:
+    data = split.interactions
+    config = spec.model_dump(mode="json")
+    (path / "config.yaml").write_text(yaml.safe_dump({**config, "versions": versions()}, sort_keys=False))
+    write_json(
+        path / "metrics.json",
+        {
+            "valid": result.best_valid,
+            "test": test,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "stop_reason": result.stop_reason,
+            "train_seconds": result.seconds,
+            "split_sizes": split.sizes(),
+        },
+    )
+    pd.DataFrame(
+        [{"epoch": e.epoch, "loss": e.loss, "seconds": e.seconds, **(e.valid or {})} for e in result.history]
+    ).to_csv(path / "history.csv", index=False)
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path / "model.pt")
+    pd.DataFrame({"user_id": data.user_ids}).to_csv(path / "user_ids.csv", index_label="index")
+    pd.DataFrame({"item_id": data.item_ids}).to_csv(path / "item_ids.csv", index_label="index")
+
+
+def prepare_graph(spec: TrainSpec, data_dir: Path | None = None) -> tuple[Split, TrainGraph]:
+    """Load and split the data and build the training graph (all validated before anything is written)."""
+    data = load_dataset(spec.dataset, data_dir)
+    split = split_interactions(data, spec.split)
+    return split, build_train_graph(split)
+
+
+def train(
+    spec: TrainSpec,
+    *,
+    data_dir: Path | None = None,
+    device: str = "auto",
+    out: Path = Path("runs"),
+    on_epoch: Callable[[EpochLog], None] | None = None,
+) -> TrainOutcome:
+    """Train one architecture with early stopping on validation, then score test exactly once."""
+    torch_device = resolve_device(device)
+    split, graph = prepare_graph(spec, data_dir)
+    graph = graph.to(torch_device)
+    valid_eval, test_eval = evaluators(split, spec.training, torch_device)
+    torch.manual_seed(spec.seed)
+    model = build_model(spec.architecture, graph.num_users, graph.num_items).to(torch_device)
+    with new_run_dir(out, spec.name) as run:
+        result = fit(model, graph, valid_eval, spec.training, seed=spec.seed, on_epoch=on_epoch)
+        test = evaluate(model, graph, test_eval)
+        _save_run(run.path, spec, split, model, result, test)
+    return TrainOutcome(run.final, result.best_valid, test, result)

@@ -1,0 +1,38 @@
+"""Uniform negative sampling that never returns one of the user's training items."""
+
+from __future__ import annotations
+
+import torch
+
+
+class NegativeSampler:
+    """Draws items uniformly, redrawing the (few) draws that hit a training pair.
+
+    Training pairs are kept as sorted ``user * num_items + item`` keys so that membership is one
+    vectorised ``searchsorted``.
+    """
+
+    def __init__(self, train_user: torch.Tensor, train_item: torch.Tensor, num_items: int) -> None:
+        self.num_items = num_items
+        self.keys = torch.sort(train_user * num_items + train_item).values
+
+    def _is_positive(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        keys = users * self.num_items + items
+        pos = torch.searchsorted(self.keys, keys).clamp_(max=len(self.keys) - 1)
+        return self.keys[pos] == keys
+
+    def sample(self, users: torch.Tensor, generator: torch.Generator, max_rounds: int = 100) -> torch.Tensor:
+        """One negative item per entry of ``users``."""
+        items = torch.randint(
+            self.num_items, users.shape, generator=generator, device=users.device, dtype=torch.long
+        )
+        redo = self._is_positive(users, items)
+        for _ in range(max_rounds):
+            if not bool(redo.any()):
+                break
+            idx = redo.nonzero().squeeze(1)
+            items[idx] = torch.randint(
+                self.num_items, idx.shape, generator=generator, device=users.device, dtype=torch.long
+            )
+            redo[idx] = self._is_positive(users[idx], items[idx])
+        return items
