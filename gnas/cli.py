@@ -15,7 +15,12 @@ from rich.table import Table
 
 from gnas.errors import GnasError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Graph neural architecture search.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Graph neural architecture search for recommender systems.",
+)
 datasets_app = typer.Typer(no_args_is_help=True, help="List, describe and split data sets.")
 app.add_typer(datasets_app, name="datasets")
 console = Console()
@@ -63,25 +68,31 @@ def train(
     if name is not None:
         spec = spec.model_copy(update={"name": check_run_name(name)})
     metric = spec.training.metric
-    with Progress(
+    progress = Progress(
         TextColumn("[bold]epoch"),
         MofNCompleteColumn(),
         BarColumn(),
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
         console=err_console,
-    ) as progress:
-        task = progress.add_task("train", total=spec.training.max_epochs, status="")
-        best = float("-inf")
+    )
+    task = progress.add_task("train", total=spec.training.max_epochs, status="", start=False)
+    best = float("-inf")
 
-        def on_epoch(log: Any) -> None:
-            nonlocal best
-            if log.valid is not None:
-                best = max(best, log.valid[metric])
-            shown = f"valid {metric} {best:.4f}" if best > float("-inf") else ""
-            progress.update(task, completed=log.epoch, status=f"loss {log.loss:.4f}  {shown}")
+    def on_epoch(log: Any) -> None:
+        nonlocal best
+        if not progress.live.is_started:  # only once data and model are ready: errors stay one line
+            progress.start()
+            progress.start_task(task)
+        if log.valid is not None:
+            best = max(best, log.valid[metric])
+        shown = f"valid {metric} {best:.4f}" if best > float("-inf") else ""
+        progress.update(task, completed=log.epoch, status=f"loss {log.loss:.4f}  {shown}")
 
+    try:
         outcome = run_training(spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch)
+    finally:
+        progress.stop()
     table = Table(title=f"{spec.name}: best epoch {outcome.fit.best_epoch} ({outcome.fit.stop_reason})")
     table.add_column("metric")
     table.add_column("valid", justify="right")

@@ -65,8 +65,8 @@ def versions() -> dict[str, str]:
     return {
         "gnas": gnas.__version__,
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_geometric": torch_geometric.__version__,
+        "torch": str(torch.__version__),
+        "torch_geometric": str(torch_geometric.__version__),
     }
 
 
