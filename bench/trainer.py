@@ -23,9 +23,10 @@ from datetime import date
 import torch
 from torch_geometric.nn.models import LightGCN as PygLightGCN
 
+from gnas.architecture import Architecture
 from gnas.data.graph import TrainGraph
 from gnas.models.registry import build_model
-from gnas.spec import ArchitectureSpec, DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
+from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
 from gnas.train import evaluators, prepare_graph
 from gnas.training.metrics import RankingEvaluator
 from gnas.training.trainer import evaluate, fit
@@ -124,7 +125,7 @@ def bench_movielens(seed: int) -> None:
     print(f"reference: best valid {METRIC} {ref_best:.4f} at {ref_at:.1f}s (epoch {len(ref_history)} run)")
 
     torch.manual_seed(seed)
-    model = build_model(ArchitectureSpec(), graph.num_users, graph.num_items)
+    model = build_model(Architecture(), graph.num_users, graph.num_items)
     result = fit(model, graph, valid, spec.training, seed=seed)
     reached = next((log for log in result.history if log.valid and log.valid[METRIC] >= ref_best), None)
     gnas_test = evaluate(model, graph, test)
@@ -164,7 +165,7 @@ def bench_gowalla(seed: int) -> None:
     print(f"reference: {per_batch * full:.1f}s per epoch ({full} batches of 2048, timed over {batches})")
 
     torch.manual_seed(seed)
-    model = build_model(ArchitectureSpec(), graph.num_users, graph.num_items)
+    model = build_model(Architecture(), graph.num_users, graph.num_items)
     result = fit(model, graph, valid, spec.training, seed=seed)
     epoch_seconds = result.history[0].seconds
     print(

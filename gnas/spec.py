@@ -11,6 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gnas.architecture import Architecture
 from gnas.errors import GnasError
 
 
@@ -104,14 +105,6 @@ class TrainingSpec(_Strict):
         return self
 
 
-class ArchitectureSpec(_Strict):
-    """The model to build. The search-space issue grows this into per-layer choices."""
-
-    model: str = "lightgcn"
-    embedding_dim: int = Field(64, ge=1)
-    num_layers: int = Field(3, ge=0)
-
-
 class TrainSpec(_Strict):
     """Everything ``gnas train`` needs: data, split, training and one architecture."""
 
@@ -120,7 +113,7 @@ class TrainSpec(_Strict):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     split: SplitSpec = Field(default_factory=SplitSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
-    architecture: ArchitectureSpec = Field(default_factory=ArchitectureSpec)
+    architecture: Architecture = Field(default_factory=Architecture)
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gnas.architecture import Architecture
 from gnas.data.graph import build_train_graph
 from gnas.data.interactions import Interactions
 from gnas.data.split import Split, split_interactions
 from gnas.models.registry import build_model
-from gnas.spec import ArchitectureSpec, SplitSpec, TrainingSpec
+from gnas.spec import SplitSpec, TrainingSpec
 from gnas.train import evaluators
 from gnas.training.sampling import NegativeSampler
 from gnas.training.trainer import FitResult, evaluate, fit
@@ -32,7 +33,8 @@ def run(
     graph = build_train_graph(split)
     valid, _ = evaluators(split, spec, torch.device("cpu"))
     torch.manual_seed(seed)
-    model = build_model(ArchitectureSpec(embedding_dim=16, num_layers=2), graph.num_users, graph.num_items)
+    arch = Architecture.model_validate({"embedding_dim": 16, "num_layers": 2})
+    model = build_model(arch, graph.num_users, graph.num_items)
     result = fit(model, graph, valid, spec, seed=seed)
     return result, evaluate(model, graph, valid), model
 
