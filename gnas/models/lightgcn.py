@@ -1,5 +1,7 @@
 r"""LightGCN (He et al., SIGIR 2020) on PyG's :class:`~torch_geometric.nn.conv.LGConv`.
 
+The adjacency arrives normalised and symmetric (see :mod:`gnas.models.propagation`).
+
 .. math::
     \mathbf{E}^{(k+1)} = \mathbf{D}^{-1/2}\mathbf{A}\mathbf{D}^{-1/2}\mathbf{E}^{(k)}, \qquad
     \mathbf{E} = \frac{1}{K+1}\sum_{k=0}^{K}\mathbf{E}^{(k)}
@@ -10,10 +12,10 @@ No feature transforms, no non-linearities: ID embeddings smoothed over the user-
 from __future__ import annotations
 
 import torch
-from torch_geometric.nn import LGConv
 
 from gnas.data.graph import TrainGraph
 from gnas.models.base import Recommender
+from gnas.models.propagation import SymmetricLGConv
 
 
 class LightGCN(Recommender):
@@ -21,8 +23,7 @@ class LightGCN(Recommender):
 
     def __init__(self, num_users: int, num_items: int, embedding_dim: int = 64, num_layers: int = 3) -> None:
         super().__init__(num_users, num_items, embedding_dim)
-        # The adjacency arrives normalised, so the conv must not normalise again.
-        self.convs = torch.nn.ModuleList(LGConv(normalize=False) for _ in range(num_layers))
+        self.convs = torch.nn.ModuleList(SymmetricLGConv() for _ in range(num_layers))
 
     def forward(self, graph: TrainGraph) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.cat([self.user_embedding.weight, self.item_embedding.weight])
