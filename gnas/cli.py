@@ -132,8 +132,18 @@ def datasets_info(
         return
     table = Table("property", "value", title=name)
     for key, value in summary.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        table.add_row(key, _format_value(value))
     console.print(table)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 @datasets_app.command("split")
@@ -142,7 +152,12 @@ def datasets_split(
     name: Annotated[str, typer.Argument(help="A registered data set.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for train/valid/test CSVs.")],
     seed: Annotated[int, typer.Option(help="Split seed.")] = 2020,
-    method: Annotated[str, typer.Option(help="random, temporal, fixed or cold_item.")] = "random",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto (fixed if the data set ships a split, else random), random, temporal, fixed, cold_item"
+        ),
+    ] = "auto",
     ratios: Annotated[str, typer.Option(help="train,valid,test shares.")] = "0.8,0.1,0.1",
     cold_fraction: Annotated[float, typer.Option(help="Share of items held out (cold_item).")] = 0.1,
     data_dir: DataDir = None,

@@ -52,13 +52,14 @@ class DatasetSpec(_Strict):
 class SplitSpec(_Strict):
     """How interactions are divided into train / valid / test.
 
+    ``auto`` (default) is ``fixed`` for data sets that ship a split and ``random`` otherwise.
     ``random`` and ``temporal`` work per user; ``fixed`` keeps a shipped test split and carves
     validation out of its training part; ``cold_item`` moves ``cold_fraction`` of the items (with all
     their interactions) out of training, half to valid and half to test, and splits the rest randomly.
     Users with fewer than ``min_user_interactions`` interactions are dropped before splitting.
     """
 
-    method: Literal["random", "temporal", "fixed", "cold_item"] = "random"
+    method: Literal["auto", "random", "temporal", "fixed", "cold_item"] = "auto"
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     cold_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     min_user_interactions: int = Field(3, ge=1)

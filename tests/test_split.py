@@ -63,6 +63,7 @@ def test_fixed_split_carves_valid_from_train_only() -> None:
     assert np.array_equal(split.part == TEST, data.fixed_part == TEST)
     assert ((split.part == VALID) & (data.fixed_part == TEST)).sum() == 0
     assert (split.part == VALID).sum() == 10  # 9 train each, valid share 0.1 / 0.9 -> 1 per user
+    assert np.array_equal(split_interactions(data, SplitSpec()).part, split.part)  # auto -> fixed
 
 
 def test_cold_item_split_removes_items_from_training(tiny: Interactions) -> None:

@@ -78,16 +78,19 @@ def split_interactions(data: Interactions, spec: SplitSpec) -> Split:
     _, valid_share, test_share = spec.ratios
     noise = rng.random(len(data))
     cold = np.empty(0, dtype=np.int64)
+    method = spec.method
+    if method == "auto":
+        method = "random" if data.fixed_part is None else "fixed"
 
-    if spec.method == "random":
+    if method == "random":
         part = _per_user_parts(data.user, noise, valid_share, test_share, spec.min_user_interactions)
-    elif spec.method == "temporal":
+    elif method == "temporal":
         if data.timestamp is None:
             raise GnasError(f"split.method: 'temporal' needs timestamps and data set {data.name!r} has none")
         # Latest first; random order among equal timestamps.
         key = np.lexsort((noise, -data.timestamp)).argsort()
         part = _per_user_parts(data.user, key, valid_share, test_share, spec.min_user_interactions)
-    elif spec.method == "fixed":
+    elif method == "fixed":
         if data.fixed_part is None:
             raise GnasError(
                 f"split.method: 'fixed' needs a data set that ships a split; {data.name!r} does not"
