@@ -1,6 +1,8 @@
 """The typed architecture that a genotype decodes to and ``gnas train`` builds.
 
-Global choices plus one block per layer.
+Global choices plus one block per layer. The names a field accepts (conv, activation, norm, combine,
+score) are those registered in :mod:`gnas.models` (``CONVS``, ``ACTIVATIONS``, ``NORMS``,
+``COMBINATIONS``, ``SCORES``), so adding an operator there makes it valid here.
 
 Its canonical form drops what cannot matter (heads of a LightGCN layer, the aggregation of a GAT
 layer, the temperature of dot-product scoring), so two architectures that build the same model
@@ -9,17 +11,58 @@ compare and hash equal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-CONVS = ("lightgcn", "gcn", "sage", "gat", "gatv2")
-ATTENTION_CONVS = ("gat", "gatv2")
-AGGREGATING_CONVS = ("sage",)
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "elu", "gelu")
-NORMS = ("none", "batch", "layer")
-COMBINATIONS = ("last", "mean", "sum", "max", "concat", "attention")
-SCORES = ("dot", "cosine")
+# Operator names come from the model registries (one file + one registry line per operator). They are
+# imported on first use, so that reading a YAML file does not load torch until a name is checked.
+_REGISTRIES = {
+    "conv": ("gnas.models.convs", "CONVS"),
+    "activation": ("gnas.models.ops", "ACTIVATIONS"),
+    "norm": ("gnas.models.ops", "NORMS"),
+    "combine": ("gnas.models.combine", "COMBINATIONS"),
+    "score": ("gnas.models.scores", "SCORES"),
+}
+
+
+def registry(kind: str) -> Mapping[str, Any]:
+    """The live registry of ``kind`` (conv, activation, norm, combine or score): name -> implementation."""
+    import importlib
+
+    module, name = _REGISTRIES[kind]
+    return getattr(importlib.import_module(module), name)
+
+
+def names(kind: str) -> tuple[str, ...]:
+    """The registered names of ``kind``, in registry order."""
+    return tuple(registry(kind))
+
+
+def _check(kind: str, value: str) -> str:
+    valid = names(kind)
+    if value not in valid:
+        raise ValueError(f"unknown {kind} {value!r}; valid: {', '.join(valid)}")
+    return value
+
+
+def __getattr__(attribute: str) -> tuple[str, ...]:
+    """``CONVS``, ``ACTIVATIONS``, ``NORMS``, ``COMBINATIONS``, ``SCORES``: the registered names;
+    ``ATTENTION_CONVS`` / ``AGGREGATING_CONVS``: the convs that read ``heads`` / ``aggr``."""
+    kinds = {
+        "CONVS": "conv",
+        "ACTIVATIONS": "activation",
+        "NORMS": "norm",
+        "COMBINATIONS": "combine",
+        "SCORES": "score",
+    }
+    if attribute in kinds:
+        return names(kinds[attribute])
+    if attribute in ("ATTENTION_CONVS", "AGGREGATING_CONVS"):
+        option = "heads" if attribute == "ATTENTION_CONVS" else "aggr"
+        return tuple(name for name, conv in registry("conv").items() if option in conv.uses)
+    raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
 
 
 class _Frozen(BaseModel):
@@ -34,30 +77,25 @@ class LayerArch(_Frozen):
     apply to attention convs, ``aggr`` to convs with a choice of neighbour aggregation.
     """
 
-    conv: Literal["lightgcn", "gcn", "sage", "gat", "gatv2"] = "lightgcn"
+    conv: str = "lightgcn"
     hidden: int | None = Field(None, ge=1)
     heads: int = Field(1, ge=1)
     concat_heads: bool = False
     aggr: Literal["sum", "mean", "max"] = "sum"
-    activation: Literal["identity", "relu", "leaky_relu", "elu", "gelu"] = "identity"
+    activation: str = "identity"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     attention_dropout: float = Field(0.0, ge=0.0, lt=1.0)
     residual: bool = False
-    norm: Literal["none", "batch", "layer"] = "none"
+    norm: str = "none"
+
+    @field_validator("conv", "activation", "norm")
+    @classmethod
+    def _registered(cls, value: str, info: ValidationInfo) -> str:
+        return _check(str(info.field_name), value)
 
     def canonical(self) -> LayerArch:
         """The same layer with every field that this conv ignores set to its default."""
-        defaults = LayerArch()
-        changes: dict[str, Any] = {}
-        if self.conv not in ATTENTION_CONVS:
-            changes.update(heads=1, concat_heads=False, attention_dropout=0.0)
-        elif self.heads == 1:
-            changes.update(concat_heads=False)
-        if self.conv not in AGGREGATING_CONVS:
-            changes.update(aggr=defaults.aggr)
-        if self.conv == "lightgcn":
-            changes.update(hidden=None)
-        return self.model_copy(update=changes)
+        return registry("conv")[self.conv].canonical(self)
 
 
 class Architecture(_Frozen):
@@ -68,9 +106,14 @@ class Architecture(_Frozen):
 
     embedding_dim: int = Field(64, ge=1)
     layers: tuple[LayerArch, ...] = (LayerArch(), LayerArch(), LayerArch())
-    combine: Literal["last", "mean", "sum", "max", "concat", "attention"] = "mean"
-    score: Literal["dot", "cosine"] = "dot"
+    combine: str = "mean"
+    score: str = "dot"
     temperature: float = Field(0.2, gt=0.0)
+
+    @field_validator("combine", "score")
+    @classmethod
+    def _registered(cls, value: str, info: ValidationInfo) -> str:
+        return _check(str(info.field_name), value)
 
     @model_validator(mode="before")
     @classmethod
@@ -94,7 +137,7 @@ class Architecture(_Frozen):
     def canonical(self) -> Architecture:
         """The equal-and-hash-equal representative of every architecture that builds this model."""
         changes: dict[str, Any] = {"layers": tuple(layer.canonical() for layer in self.layers)}
-        if self.score == "dot":
+        if not registry("score")[self.score].uses_temperature:
             changes["temperature"] = Architecture().temperature
         if not self.layers:
             changes["combine"] = "last"

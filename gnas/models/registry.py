@@ -1,17 +1,21 @@
-"""Architecture -> nn.Module."""
+"""Architecture -> nn.Module.
+
+The operator registries live next to their implementations: ``gnas.models.convs.CONVS``,
+``gnas.models.combine.COMBINATIONS``, ``gnas.models.ops.ACTIVATIONS`` / ``NORMS`` and
+``gnas.models.scores.SCORES``; :mod:`gnas.architecture` validates names against them.
+"""
 
 from __future__ import annotations
 
 from gnas.architecture import Architecture
-from gnas.errors import GnasError
 from gnas.models.base import Recommender
-from gnas.models.lightgcn import LightGCN
+from gnas.models.recommender import GraphRecommender
 
 
 def build_model(arch: Architecture, num_users: int, num_items: int) -> Recommender:
-    """Instantiate the architecture for a data set of the given size."""
-    canonical = arch.canonical()
-    lightgcn = Architecture(embedding_dim=arch.embedding_dim, layers=canonical.layers).canonical()
-    if any(layer.conv != "lightgcn" for layer in canonical.layers) or canonical != lightgcn:
-        raise GnasError("architecture: only the LightGCN point is supported so far")
-    return LightGCN(num_users, num_items, embedding_dim=arch.embedding_dim, num_layers=arch.num_layers)
+    """Instantiate the (canonical form of the) architecture for a data set of the given size.
+
+    Memory is not checked here (the graph's edge count and the device are unknown); call
+    :func:`gnas.models.cost.check_fits` first.
+    """
+    return GraphRecommender(arch.canonical(), num_users, num_items)

@@ -1,0 +1,71 @@
+"""Cost estimates: exact parameter counts, FLOP formulas, and the memory check before training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gnas.architecture import Architecture, LayerArch
+from gnas.errors import GnasError
+from gnas.models.cost import GraphSize, available_memory, check_fits, estimate, parameter_count
+from gnas.models.registry import build_model
+
+ML_SMALL = GraphSize(num_users=610, num_items=9_742, num_interactions=80_668)
+GAT = LayerArch(conv="gat", hidden=16, heads=2, concat_heads=True, activation="elu")
+
+
+def test_parameter_count_matches_the_built_model_and_the_formula() -> None:
+    users, items, d = 5, 7, 8
+    assert parameter_count(Architecture(embedding_dim=d), users, items) == (users + items) * d
+    sage = LayerArch(conv="sage", residual=True)
+    arch = Architecture(embedding_dim=d, layers=(GAT, sage), combine="concat")
+    # embeddings; GAT: lin, att_src, att_dst, bias; SAGE 32 -> 32: two maps, bias; concat 8+32+32 -> 8
+    expected = (users + items) * d + (d * 32 + 32 + 32 + 32) + (2 * 32 * 32 + 32) + (8 + 32 + 32) * d
+    model = build_model(arch, users, items)
+    assert sum(p.numel() for p in model.parameters()) == expected
+    assert parameter_count(arch, users, items) == expected
+
+
+def test_flops_follow_the_formulas() -> None:
+    lightgcn = estimate(Architecture(), ML_SMALL)
+    edges = 2 * ML_SMALL.num_interactions
+    # 3 sparse products of 64 wide features, and the 4-way layer mean
+    assert lightgcn.forward_flops == 3 * 2 * edges * 64 + 4 * ML_SMALL.nodes * 64
+    assert lightgcn.train_step_flops == 3 * lightgcn.forward_flops
+    assert lightgcn.score_all_flops == 2 * 610 * 9_742 * 64
+    gat = estimate(Architecture(layers=(GAT, GAT)), ML_SMALL)
+    assert gat.forward_flops > 2 * lightgcn.forward_flops
+    assert gat.activation_bytes > 4 * lightgcn.activation_bytes
+    more_heads = estimate(Architecture(layers=(GAT.model_copy(update={"heads": 4}),) * 2), ML_SMALL)
+    assert more_heads.forward_flops > gat.forward_flops and more_heads.parameters > gat.parameters
+
+
+def test_memory_estimate_grows_with_graph_and_counts_adam_state() -> None:
+    small = estimate(Architecture(), ML_SMALL)
+    assert small.state_bytes == 16 * small.parameters  # weights, gradients, two Adam moments
+    bigger = GraphSize(ML_SMALL.num_users * 10, ML_SMALL.num_items * 10, ML_SMALL.num_interactions * 10)
+    large = estimate(Architecture(), bigger)
+    assert large.train_memory_bytes > 5 * small.train_memory_bytes
+    assert 20 * 2**20 < small.train_memory_bytes < 200 * 2**20  # measured peak on CPU: ~70 MiB
+
+
+def test_check_fits_passes_a_small_model_and_returns_its_estimate() -> None:
+    cost = check_fits(Architecture(), ML_SMALL, "cpu", limit=2**30)
+    assert cost.parameters == (610 + 9_742) * 64
+
+
+def test_check_fits_rejects_a_huge_architecture_before_training() -> None:
+    gowalla = GraphSize(29_858, 40_981, 810_128)
+    huge = Architecture(embedding_dim=512, layers=(GAT.model_copy(update={"hidden": 512, "heads": 8}),) * 3)
+    with pytest.raises(GnasError, match=r"architecture needs ~\d+\.\d GiB for training on 29,858 users") as e:
+        check_fits(huge, gowalla, "cpu", limit=8 * 2**30)
+    assert "device cpu has 8.0 GiB (limit)" in str(e.value)
+    # the device's own memory is the default limit: a graph no machine holds
+    enormous = GraphSize(10**9, 10**9, 10**10)
+    with pytest.raises(GnasError, match=r"GiB available"):
+        check_fits(Architecture(), enormous, torch.device("cpu"))
+
+
+def test_available_memory_reads_the_machine() -> None:
+    free = available_memory("cpu")
+    assert 2**20 < free < 2**50
