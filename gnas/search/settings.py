@@ -1,0 +1,116 @@
+"""The ``search:`` section of a search file: controller, budgets, objectives, constraints."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gnas.training.metrics import parse_metric
+
+COST_METRICS = ("params", "latency", "train_time")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+
+
+def parse_duration(value: float | int | str) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"`` or ``"2h"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration like 90, 90s, 30m or 2h")
+        seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be positive")
+    return seconds
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectiveSpec(_Strict):
+    """A validation metric (``ndcg@20``) or a cost (``params``, ``latency``, ``train_time``) to optimise."""
+
+    metric: str
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, metric: str) -> str:
+        if metric not in COST_METRICS:
+            try:
+                parse_metric(metric)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; or a cost: {', '.join(COST_METRICS)}") from None
+        return metric
+
+
+class ConstraintsSpec(_Strict):
+    """Architectures over a limit are recorded as infeasible; ``max_params`` is checked before training."""
+
+    max_params: int | None = Field(None, ge=1)
+    max_latency: float | None = Field(None, gt=0)
+    max_train_time: float | None = Field(None, gt=0)
+
+
+class EvolutionSpec(_Strict):
+    """(mu + lambda) evolution: ``population`` parents, ``offspring`` children per generation."""
+
+    population: int = Field(8, ge=2)
+    offspring: int | None = Field(None, ge=1, description="default: the population size")
+    crossover: str = "layers"
+    crossover_prob: float = Field(0.5, ge=0, le=1)
+    mutation: str = "mutate"
+    mutation_prob: float = Field(0.8, ge=0, le=1)
+    tournament_size: int = Field(3, ge=2)
+    seed_points: list[str] = Field(default_factory=list, description="named points, e.g. lightgcn")
+    hall_of_fame: int = Field(5, ge=1)
+
+
+class FidelitySpec(_Strict):
+    """Successive halving inside a generation: every child trains ``min_epochs`` (and/or ``min_seconds``),
+    the best ``promote`` fraction then trains the full budget."""
+
+    enabled: bool = False
+    min_epochs: int | None = Field(5, ge=1)
+    min_seconds: float | None = Field(None, gt=0)
+    promote: float = Field(0.5, gt=0, le=1)
+
+
+class OptunaSpec(_Strict):
+    sampler: Literal["tpe", "nsga2", "nsga3", "cmaes", "random"] = "tpe"
+    pruner: Literal["none", "median", "successive_halving", "hyperband"] = "none"
+    storage: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the run folder")
+
+
+class SearchSettings(_Strict):
+    """How to search; stops at ``max_trials``, ``generations`` or ``time_budget``, whichever comes first."""
+
+    controller: Literal["evolution", "optuna", "random"] = "evolution"
+    max_trials: int | None = Field(40, ge=1)
+    generations: int | None = Field(None, ge=1)
+    time_budget: float | None = None
+    objectives: list[ObjectiveSpec] = Field(
+        default_factory=lambda: [ObjectiveSpec(metric="ndcg@20")], min_length=1
+    )
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    evolution: EvolutionSpec = Field(default_factory=EvolutionSpec)
+    fidelity: FidelitySpec = Field(default_factory=FidelitySpec)
+    optuna: OptunaSpec = Field(default_factory=OptunaSpec)
+
+    @field_validator("time_budget", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str | None) -> float | None:
+        return None if value is None else parse_duration(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchSettings:
+        if self.optuna.pruner != "none" and len(self.objectives) > 1:
+            raise ValueError("optuna.pruner needs a single objective (pruning compares one metric)")
+        names = [o.metric for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objectives repeat a metric: {names}")
+        return self
