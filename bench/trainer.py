@@ -116,7 +116,7 @@ def peak_rss_during(fn):  # noqa: ANN001, ANN201
 
 def bench_movielens(seed: int) -> None:
     spec = TrainSpec(seed=seed, split=SplitSpec(seed=seed))
-    split, graph = prepare_graph(spec)
+    split, graph = prepare_graph(spec.dataset, spec.split)
     valid, test = evaluators(split, spec.training, torch.device("cpu"))
 
     ref = Reference(graph, seed)
@@ -152,7 +152,7 @@ def bench_gowalla(seed: int) -> None:
         training=TrainingSpec(max_epochs=1, patience=1),
     )
     started = time.perf_counter()
-    split, graph = prepare_graph(spec)
+    split, graph = prepare_graph(spec.dataset, spec.split)
     print(f"load + split + graph: {time.perf_counter() - started:.1f}s")
     valid, test = evaluators(split, spec.training, torch.device("cpu"))
 

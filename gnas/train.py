@@ -21,7 +21,7 @@ from gnas.data.split import Split, split_interactions
 from gnas.device import resolve_device
 from gnas.models.registry import build_model
 from gnas.runs import new_run_dir, write_json
-from gnas.spec import TrainingSpec, TrainSpec
+from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
 from gnas.training.metrics import RankingEvaluator
 from gnas.training.trainer import EpochLog, FitResult, evaluate, fit
 
@@ -101,10 +101,11 @@ def _save_run(
     pd.DataFrame({"item_id": data.item_ids}).to_csv(path / "item_ids.csv", index_label="index")
 
 
-def prepare_graph(spec: TrainSpec, data_dir: Path | None = None) -> tuple[Split, TrainGraph]:
+def prepare_graph(
+    dataset: DatasetSpec, split_spec: SplitSpec, data_dir: Path | None = None
+) -> tuple[Split, TrainGraph]:
     """Load and split the data and build the training graph (all validated before anything is written)."""
-    data = load_dataset(spec.dataset, data_dir)
-    split = split_interactions(data, spec.split)
+    split = split_interactions(load_dataset(dataset, data_dir), split_spec)
     return split, build_train_graph(split)
 
 
@@ -118,7 +119,7 @@ def train(
 ) -> TrainOutcome:
     """Train one architecture with early stopping on validation, then score test exactly once."""
     torch_device = resolve_device(device)
-    split, graph = prepare_graph(spec, data_dir)
+    split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     graph = graph.to(torch_device)
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
     torch.manual_seed(spec.seed)

@@ -33,11 +33,13 @@ def drive(
     deadline: float | None = None,
     state: DriveState | None = None,
     on_result: OnResult | None = None,
+    on_told: Callable[[], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> DriveState:
     """Run the controller until it is finished, ``max_trials`` trials were trained, or ``deadline``
     (a ``time.monotonic()`` value) passes. A candidate already evaluated with the same budget is told
     its cached result (``on_result`` gets the trial it came from) and does not count as a trial.
+    ``on_result`` runs before the controller is told (to log the result first), ``on_told`` after.
     """
     state = state or DriveState()
     idle = 0
@@ -73,3 +75,5 @@ def drive(
             if on_result is not None:
                 on_result(candidate, result, source)
             controller.tell(candidate, result)
+            if on_told is not None:
+                on_told()

@@ -92,9 +92,12 @@ def fit(
     spec: TrainingSpec,
     *,
     seed: int,
-    on_epoch: Callable[[EpochLog], None] | None = None,
+    on_epoch: Callable[[EpochLog], bool | None] | None = None,
 ) -> FitResult:
-    """Train until patience, max_epochs or the time budget runs out; keep the best-validation weights."""
+    """Train until patience, max_epochs or the time budget runs out; keep the best-validation weights.
+
+    ``on_epoch`` sees every epoch's log; returning True stops training (a pruned trial).
+    """
     device = graph.train_user.device
     generator = torch.Generator(device=device).manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
@@ -122,8 +125,9 @@ def fit(
                 stale += 1
         log = EpochLog(epoch, loss, time.perf_counter() - started, metrics)
         history.append(log)
-        if on_epoch is not None:
-            on_epoch(log)
+        if on_epoch is not None and on_epoch(log):
+            stop_reason = "pruned"
+            break
         if stale >= spec.patience:
             stop_reason = "patience"
             break

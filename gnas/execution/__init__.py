@@ -1,0 +1,1 @@
+"""Executors run trials: in this process (inline) or, later, on Ray workers."""

@@ -1,0 +1,47 @@
+"""Controller name -> constructor. Adding a controller is one module and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from gnas.errors import GnasError
+from gnas.search.base import Budget, Controller
+from gnas.search.objectives import Objectives
+from gnas.search.random import RandomController
+from gnas.search.settings import SearchSettings
+from gnas.space import SearchSpace
+
+Factory = Callable[[SearchSettings, SearchSpace, Objectives, int, Budget, "Path | None"], Controller]
+
+
+def _random(
+    settings: SearchSettings,
+    space: SearchSpace,
+    objectives: Objectives,
+    seed: int,
+    full: Budget,
+    run: Path | None,
+) -> Controller:
+    return RandomController(space, objectives, seed)
+
+
+CONTROLLERS: dict[str, Factory] = {
+    "random": _random,
+}
+
+
+def build_controller(
+    settings: SearchSettings,
+    space: SearchSpace,
+    objectives: Objectives,
+    seed: int,
+    full_budget: Budget,
+    run_dir: Path | None,
+) -> Controller:
+    """The controller ``settings.controller`` names, set up for this space and run folder."""
+    if settings.controller not in CONTROLLERS:
+        raise GnasError(
+            f"search.controller: {settings.controller!r} is not available; known: {', '.join(CONTROLLERS)}"
+        )
+    return CONTROLLERS[settings.controller](settings, space, objectives, seed, full_budget, run_dir)

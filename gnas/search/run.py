@@ -1,0 +1,198 @@
+"""``gnas search``: load the data once, let a controller propose architectures, train each on train,
+score it on validation, log every trial, and write the leaderboard and the best architecture.
+
+Test data is never loaded into a search: choosing is done on validation only; ``gnas train`` on the
+exported ``best.yaml`` scores test once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from gnas.device import resolve_device
+from gnas.execution.inline import InlineExecutor
+from gnas.runs import check_run_name
+from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.driver import drive
+from gnas.search.objectives import Objectives
+from gnas.search.registry import build_controller
+from gnas.search.runlog import RunLog, TrialRecord
+from gnas.search.settings import SearchSettings
+from gnas.search.trial import TrialContext, run_trial
+from gnas.space import SearchFile, architecture_mapping, decode, summarize, train_config
+from gnas.train import evaluators, prepare_graph, versions
+from gnas.training.metrics import parse_metric
+
+OnTrial = Callable[["SearchProgress"], None]
+
+
+@dataclass
+class SearchProgress:
+    """What a progress display needs after each trial."""
+
+    record: TrialRecord
+    done: int
+    failed: int
+    best: TrialRecord | None
+    elapsed: float
+    generation: int | None = None
+
+
+@dataclass
+class SearchOutcome:
+    run_dir: Path
+    records: list[TrialRecord] = field(default_factory=list)
+    best: TrialRecord | None = None
+    stop_reason: str = ""
+
+    def leaderboard(self, objectives: Objectives, top: int | None = None) -> list[TrialRecord]:
+        """Finished full-budget trials, best primary objective first (lower-budget ones if none ran)."""
+        ok = [r for r in self.records if r.result.status == "ok" and r.cached_from is None]
+        full = [r for r in ok if r.candidate.budget == Budget()] or ok
+        ranked = sorted(full, key=lambda r: -objectives.weights[0] * r.result.values[0])
+        return ranked[:top] if top else ranked
+
+
+def _with_objective_ks(file: SearchFile, objectives: Objectives) -> SearchFile:
+    """Make sure every objective metric's K is evaluated."""
+    ks = set(file.training.ks)
+    for name in objectives.names:
+        if "@" in name:
+            ks.add(parse_metric(name)[1])
+    training = file.training.model_copy(update={"ks": sorted(ks)})
+    return dataclasses.replace(file, training=training)
+
+
+def _new_run_path(out: Path, name: str) -> Path:
+    check_run_name(name)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, suffix = out / f"{name}-{stamp}", 1
+    while path.exists():
+        suffix += 1
+        path = out / f"{name}-{stamp}-{suffix}"
+    return path
+
+
+def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objectives) -> None:
+    ranked = outcome.leaderboard(objectives)
+    rows = [
+        {
+            "rank": rank,
+            "trial": r.candidate.trial,
+            **{name: value for name, value in zip(objectives.names, r.result.values, strict=True)},
+            "params": r.result.metrics.get("params"),
+            "epochs": r.result.epochs,
+            "seconds": round(r.result.seconds, 2),
+            "architecture": summarize(decode(file.space, r.candidate.genotype)),
+        }
+        for rank, r in enumerate(ranked, start=1)
+    ]
+    pd.DataFrame(rows).to_csv(outcome.run_dir / "leaderboard.csv", index=False)
+    if ranked:
+        best = ranked[0]
+        config = train_config(file, decode(file.space, best.candidate.genotype), f"{file.name}-best")
+        header = (
+            f"# Best of search {outcome.run_dir.name}: trial {best.candidate.trial}, validation "
+            f"{objectives.primary.metric} {best.result.values[0]:.4f}. Retrain with `gnas train`.\n"
+        )
+        (outcome.run_dir / "best.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False))
+
+
+def search(
+    file: SearchFile,
+    settings: SearchSettings,
+    *,
+    data_dir: Path | None = None,
+    device: str = "auto",
+    out: Path = Path("runs"),
+    name: str | None = None,
+    seed: int | None = None,
+    on_trial: OnTrial | None = None,
+) -> SearchOutcome:
+    """Run a whole search and return its trials, best trial and why it stopped."""
+    seed = file.seed if seed is None else seed
+    objectives = Objectives.from_specs(settings.objectives, settings.constraints)
+    file = _with_objective_ks(file, objectives)
+    torch_device = resolve_device(device)
+    run_path = _new_run_path(out, name or file.name)
+    split, graph = prepare_graph(file.dataset, file.split, data_dir)
+    valid, _ = evaluators(split, file.training, torch_device)
+
+    run_path.mkdir(parents=True)
+    try:
+        controller = build_controller(settings, file.space, objectives, seed, Budget(), run_path)
+    except BaseException:
+        shutil.rmtree(run_path, ignore_errors=True)
+        raise
+    resolved = {
+        "name": file.name,
+        "seed": seed,
+        "source": file.source,
+        "dataset": file.dataset.model_dump(mode="json"),
+        "split": file.split.model_dump(mode="json"),
+        "training": file.training.model_dump(mode="json"),
+        "search": settings.model_dump(mode="json"),
+        "versions": versions(),
+    }
+    (run_path / "spec.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+
+    context = TrialContext(file.space, objectives, graph.to(torch_device), valid, file.training, seed)
+    executor = InlineExecutor()
+    log = RunLog(run_path)
+    outcome = SearchOutcome(run_path)
+    started = time.monotonic()
+
+    def evaluate(candidates: Sequence[Candidate]) -> list[TrialResult]:
+        return executor.map(lambda c: run_trial(context, c, controller.should_prune), candidates)
+
+    def on_result(candidate: Candidate, result: TrialResult, cached_from: int | None) -> None:
+        arch = architecture_mapping(decode(file.space, candidate.genotype))
+        record = TrialRecord(candidate, result, arch, cached_from)
+        log.append(record)
+        outcome.records.append(record)
+        fresh_ok = result.status == "ok" and cached_from is None
+        if fresh_ok and (
+            outcome.best is None or objectives.better(result.values, outcome.best.result.values)
+        ):
+            outcome.best = record
+        if on_trial is not None:
+            fresh = [r for r in outcome.records if r.cached_from is None]
+            on_trial(
+                SearchProgress(
+                    record,
+                    done=len(fresh),
+                    failed=sum(r.result.status == "failed" for r in fresh),
+                    best=outcome.best,
+                    elapsed=time.monotonic() - started,
+                    generation=getattr(controller, "generation", None),
+                )
+            )
+
+    deadline = None if settings.time_budget is None else started + settings.time_budget
+    try:
+        state = drive(
+            controller,
+            evaluate,
+            parallel=executor.slots,
+            max_trials=settings.max_trials,
+            deadline=deadline,
+            on_result=on_result,
+            on_told=lambda: log.checkpoint(controller.state_dict()),
+        )
+        outcome.stop_reason = state.stop_reason
+    except KeyboardInterrupt:
+        outcome.stop_reason = "interrupted"
+    finally:
+        log.close()
+        _write_summary(outcome, file, objectives)
+    outcome.best = next(iter(outcome.leaderboard(objectives)), None)
+    return outcome

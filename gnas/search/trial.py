@@ -1,0 +1,109 @@
+"""One trial: decode a candidate, check its constraints, train it on train, score it on validation only."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from gnas.data.graph import TrainGraph
+from gnas.errors import GnasError
+from gnas.models.base import Recommender
+from gnas.models.cost import GraphSize, check_fits
+from gnas.models.registry import build_model
+from gnas.search.base import Candidate, TrialResult
+from gnas.search.objectives import Objectives
+from gnas.space import SearchSpace, decode
+from gnas.spec import TrainingSpec
+from gnas.training.metrics import RankingEvaluator
+from gnas.training.trainer import EpochLog, fit, score_function
+
+PruneCheck = Callable[[Candidate, int, float], bool]
+
+
+@dataclass
+class TrialContext:
+    """What every trial of a search shares: the training graph, the validation evaluator, the settings.
+
+    It holds no test data: a search can only ever see validation metrics.
+    """
+
+    space: SearchSpace
+    objectives: Objectives
+    graph: TrainGraph
+    valid: RankingEvaluator
+    training: TrainingSpec
+    seed: int
+
+
+def scoring_latency(model: Recommender, graph: TrainGraph, batch_size: int) -> float:
+    """Seconds to score every item for every user: one forward pass plus the batched score products."""
+    started = time.perf_counter()
+    with torch.no_grad():
+        score = score_function(model, graph)
+        for start in range(0, graph.num_users, batch_size):
+            users = torch.arange(
+                start, min(start + batch_size, graph.num_users), device=graph.train_user.device
+            )
+            score(users)
+    return time.perf_counter() - started
+
+
+def run_trial(
+    context: TrialContext, candidate: Candidate, should_prune: PruneCheck | None = None
+) -> TrialResult:
+    """Train the candidate within its budget and report validation metrics, costs and objective values."""
+    started = time.perf_counter()
+    graph, objectives = context.graph, context.objectives
+    try:
+        arch = decode(context.space, candidate.genotype)
+        torch.manual_seed(context.seed)
+        model = build_model(arch, graph.num_users, graph.num_items)
+        params = float(sum(p.numel() for p in model.parameters()))
+        violation = objectives.violation({"params": params})
+        if violation is not None:
+            return TrialResult("infeasible", {"params": params}, error=violation)
+        device = graph.train_user.device
+        check_fits(arch, GraphSize.of(graph), device, batch_size=context.training.batch_size)
+        model = model.to(device)
+        budget = candidate.budget
+        training = context.training.model_copy(
+            update={
+                "max_epochs": budget.epochs or context.training.max_epochs,
+                "time_budget": budget.seconds or context.training.time_budget,
+            }
+        )
+        metric = training.metric
+
+        def on_epoch(log: EpochLog) -> bool:
+            if log.valid is None or should_prune is None:
+                return False
+            return should_prune(candidate, log.epoch, log.valid[metric])
+
+        result = fit(model, graph, context.valid, training, seed=context.seed, on_epoch=on_epoch)
+        curve = tuple(log.valid[metric] for log in result.history if log.valid is not None)
+        if result.stop_reason == "non-finite loss" or not all(math.isfinite(v) for v in curve):
+            return TrialResult(
+                "failed", {"params": params}, epochs=result.epochs_run, error="non-finite loss"
+            )
+        metrics = {
+            **result.best_valid,
+            "params": params,
+            "latency": scoring_latency(model, graph, training.eval_batch_size),
+            "train_time": result.seconds,
+        }
+        epochs, seconds = result.epochs_run, time.perf_counter() - started
+        violation = objectives.violation(metrics)
+        if violation is not None:
+            return TrialResult("infeasible", metrics, (), epochs, seconds, curve, error=violation)
+        values = objectives.values(metrics)
+        if result.stop_reason == "pruned":
+            return TrialResult("pruned", metrics, values, epochs, seconds, curve)
+        return TrialResult("ok", metrics, values, epochs, seconds, curve)
+    except (GnasError, RuntimeError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        error = f"{type(exc).__name__}: {message}"
+        return TrialResult("failed", error=error, seconds=time.perf_counter() - started)
