@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gnas.errors import GnasError
 from gnas.search.base import Budget, Controller
+from gnas.search.evolution import EvolutionController
 from gnas.search.objectives import Objectives
 from gnas.search.random import RandomController
 from gnas.search.settings import SearchSettings
@@ -26,7 +27,21 @@ def _random(
     return RandomController(space, objectives, seed)
 
 
+def _evolution(
+    settings: SearchSettings,
+    space: SearchSpace,
+    objectives: Objectives,
+    seed: int,
+    full: Budget,
+    run: Path | None,
+) -> Controller:
+    return EvolutionController(
+        space, objectives, seed, settings.evolution, settings.fidelity, settings.generations, full
+    )
+
+
 CONTROLLERS: dict[str, Factory] = {
+    "evolution": _evolution,
     "random": _random,
 }
 
