@@ -63,7 +63,7 @@ class EvolutionSpec(_Strict):
     offspring: int | None = Field(None, ge=1, description="default: the population size")
     crossover: str = "layers"
     crossover_prob: float = Field(0.5, ge=0, le=1)
-    mutation: str = "mutate"
+    mutation: str = "gene"
     mutation_prob: float = Field(0.8, ge=0, le=1)
     tournament_size: int = Field(3, ge=2)
     seed_points: list[str] = Field(default_factory=list, description="named points, e.g. lightgcn")
