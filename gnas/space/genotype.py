@@ -1,0 +1,343 @@
+"""Genotypes: the flat, JSON-safe encoding of an architecture of a search space, and its operators.
+
+Encoding. A genotype is a tuple of ``space.length`` genes, each a JSON scalar (str, int, float, bool or
+null): the global genes (``embedding_dim, num_layers, combine, score, temperature``, i.e.
+``Architecture``'s fields with ``num_layers`` for ``layers``), then one block per layer index up to the
+space's largest ``num_layers``, each ``LayerArch``'s fields in order (``conv, hidden, heads,
+concat_heads, aggr, activation, dropout, attention_dropout, residual, norm``). ``space.keys()`` names
+the genes (``layers[1].heads``). ``json.dumps(list(genotype))`` is the saved form.
+
+Decoding. Genes are read globals first, then layer by layer, each in an order where a gene comes
+after the fields its ``when`` reads. A gene is *active* when its layer is below ``num_layers`` and
+its conditions hold on the *effective* values (those of the canonical architecture); an inactive
+field keeps its Architecture default.
+
+Canonical form. ``FILLER`` (null) replaces every gene that cannot matter: inactive genes (failed
+condition, layer beyond ``num_layers``) and genes of fields the canonical architecture ignores
+(``heads`` of a GCN layer, ``temperature`` with dot scoring). Every other gene holds the canonical
+architecture's value. So two genotypes are equal (and hash equal) exactly when they decode to the same
+canonical architecture. Every operator below returns canonical genotypes.
+
+Operators (DEAP-like; each takes the space, genotype(s) and a ``random.Random``, a NumPy
+``Generator`` or an int seed): ``sample``, ``mutate`` (per-gene probability, local moves that respect
+bounds, steps and log scale), ``mutate_resample``, ``crossover_uniform``, ``crossover_layers``
+(layer-level one point). Genes that become active through a mutation or crossover are drawn afresh,
+so every result decodes to an architecture of the space. ``MUTATIONS`` and ``CROSSOVERS`` register
+them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from gnas.architecture import Architecture, LayerArch
+from gnas.errors import GnasError
+from gnas.space.dimensions import Dimension, RandomSource, as_random
+from gnas.space.fields import GLOBAL, NUM_LAYERS, is_ignored
+from gnas.space.problems import NotInSpace, show
+from gnas.space.space import Param, SearchSpace
+
+Gene = str | int | float | bool | None
+Genotype = tuple[Gene, ...]
+FILLER: Gene = None
+
+_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A genotype read against its space: the genes (after any repair), the architecture, active genes."""
+
+    genes: tuple[Any, ...]
+    architecture: Architecture
+    active: tuple[bool, ...]
+
+
+def _global_node(values: dict[str, Any]) -> Architecture:
+    data = {name: value for name, value in values.items() if name != NUM_LAYERS}
+    count = values.get(NUM_LAYERS, Architecture().num_layers)
+    return Architecture.model_validate({**data, "layers": (LayerArch(),) * count}, strict=True).canonical()
+
+
+def _effective(node: Any, name: str) -> Any:
+    return node.num_layers if name == NUM_LAYERS else getattr(node, name)
+
+
+GeneAt = Callable[[int, Param], Any]
+
+
+def decode_globals(space: SearchSpace, gene_at: GeneAt) -> dict[str, Any]:
+    """The global fields' values, reading each active gene through ``gene_at(position, param)``.
+
+    Inactive fields are left out (they keep the Architecture default).
+    """
+    values: dict[str, Any] = {}
+    for position in space.global_order:
+        param = space.globals[position]
+        if param.when:
+            node = _global_node(values)
+            if not all(condition.holds(_effective(node, condition.field)) for condition in param.when):
+                continue
+        values[param.name] = gene_at(position, param)
+    return values
+
+
+def decode_layer(space: SearchSpace, layer: int, gene_at: GeneAt, outer: Architecture) -> LayerArch:
+    """One layer, reading each active gene through ``gene_at``; ``outer`` holds the effective globals."""
+    values: dict[str, Any] = {}
+    for position in space.layer_orders[layer]:
+        param = space.layers[layer][position]
+        for condition in param.when:
+            if condition.scope == GLOBAL:
+                value = _effective(outer, condition.field)
+            else:
+                value = getattr(LayerArch.model_validate(values, strict=True).canonical(), condition.field)
+            if not condition.holds(value):
+                break
+        else:
+            values[param.name] = gene_at(position, param)
+    return LayerArch.model_validate(values, strict=True)
+
+
+def resolve(
+    space: SearchSpace,
+    genotype: Sequence[Any],
+    rng: RandomSource | None = None,
+    fill: str = "none",
+) -> Resolved:
+    """Read a genotype in decoding order.
+
+    ``fill="none"`` checks that every active gene lies in its dimension (or that the canonical form
+    ignores it) and raises ``NotInSpace`` otherwise; ``"invalid"`` draws a fresh value for each active
+    gene outside its dimension (a null filler that became active); ``"all"`` draws every active gene.
+    """
+    if len(genotype) != space.length:
+        raise NotInSpace(f"genotype has {len(genotype)} genes, the space has {space.length}")
+    random = as_random(rng) if rng is not None else None
+    genes = list(genotype)
+    active = [False] * space.length
+
+    def reader(layer: int | None) -> GeneAt:
+        def gene_at(position: int, param: Param) -> Any:
+            index = space.gene_index(layer, position)
+            gene = genes[index]
+            if fill == "all" or (fill == "invalid" and not param.dimension.contains(gene)):
+                assert random is not None, "filling genes needs a random source"
+                gene = genes[index] = param.dimension.sample(random)
+            active[index] = True
+            return param.field.default if gene is None else gene
+
+        return gene_at
+
+    try:
+        global_values = decode_globals(space, reader(None))
+        count = global_values.get(NUM_LAYERS, space.num_layers.field.default)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= space.max_layers:
+            raise NotInSpace(f"num_layers: {show(count)} is not in {space.num_layers.dimension.describe()}")
+        outer = _global_node(global_values)
+        layers = tuple(decode_layer(space, layer, reader(layer), outer) for layer in range(count))
+        data = {name: value for name, value in global_values.items() if name != NUM_LAYERS}
+        architecture = Architecture.model_validate({**data, "layers": layers}, strict=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise NotInSpace(f"genotype: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+    if fill == "none":
+        canonical_arch: Architecture | None = None
+        for index, param in enumerate(space.params):
+            if active[index] and not param.dimension.contains(genes[index]):
+                canonical_arch = canonical_arch or architecture.canonical()
+                node = canonical_arch if param.layer is None else canonical_arch.layers[param.layer]
+                if not is_ignored(node, param.field):
+                    raise NotInSpace(
+                        f"{param.key}: {show(genes[index])} is not in {param.dimension.describe()}"
+                    )
+    return Resolved(tuple(genes), architecture, tuple(active))
+
+
+def _canonical(space: SearchSpace, resolved: Resolved) -> tuple[Genotype, tuple[bool, ...]]:
+    """The canonical genes, and which genes matter (active and not ignored by the canonical form)."""
+    arch = resolved.architecture.canonical()
+    genes: list[Gene] = [FILLER] * space.length
+    matters = [False] * space.length
+    for index, param in enumerate(space.params):
+        if not resolved.active[index]:
+            continue
+        node = arch if param.layer is None else arch.layers[param.layer]
+        if param.name == NUM_LAYERS:
+            genes[index], matters[index] = arch.num_layers, True
+        elif not is_ignored(node, param.field):
+            genes[index], matters[index] = getattr(node, param.name), True
+    return tuple(genes), tuple(matters)
+
+
+def matters(space: SearchSpace, genotype: Sequence[Any]) -> tuple[bool, ...]:
+    """Which genes decide the architecture: active and not ignored by the canonical form.
+
+    A null gene is the filler exactly where this is false (``hidden: null`` is a value, not a filler).
+    """
+    return _canonical(space, resolve(space, genotype))[1]
+
+
+def canonical(space: SearchSpace, genotype: Sequence[Any]) -> Genotype:
+    """The canonical genotype; ``NotInSpace`` if ``genotype`` is not one of this space."""
+    return _canonical(space, resolve(space, genotype))[0]
+
+
+def decode(space: SearchSpace, genotype: Sequence[Any]) -> Architecture:
+    """The canonical architecture of a genotype of the space (``NotInSpace`` otherwise)."""
+    return resolve(space, genotype).architecture.canonical()
+
+
+def encode(space: SearchSpace, architecture: Architecture) -> Genotype:
+    """The canonical genotype of an architecture; ``NotInSpace`` naming the first field out of the space."""
+    target = architecture.canonical()
+    count = target.num_layers
+    if count > space.max_layers:
+        raise NotInSpace(f"num_layers: {count} is not in {space.num_layers.dimension.describe()}")
+    genes: list[Any] = [FILLER] * space.length
+    for index, param in enumerate(space.params):
+        if param.layer is None:
+            genes[index] = _effective(target, param.name)
+        elif param.layer < count:
+            genes[index] = getattr(target.layers[param.layer], param.name)
+    resolved = resolve(space, genes)
+    decoded = resolved.architecture.canonical()
+    if decoded != target:
+        for index, param in enumerate(space.params):
+            if param.layer is not None and param.layer >= count:
+                continue
+            want = genes[index]
+            got = _effective(decoded if param.layer is None else decoded.layers[param.layer], param.name)
+            if want != got:
+                why = f"its condition ({param.describe_when()}) does not hold" if param.when else "the space"
+                raise NotInSpace(f"{param.key}: {show(want)} is not in the space: {why} gives {show(got)}")
+        raise NotInSpace("architecture is not in the space")
+    return _canonical(space, resolved)[0]
+
+
+def contains(space: SearchSpace, architecture: Architecture) -> bool:
+    """Whether some genotype of the space decodes to this architecture (canonically)."""
+    try:
+        encode(space, architecture)
+    except NotInSpace:
+        return False
+    return True
+
+
+def repair(space: SearchSpace, genes: Sequence[Any], rng: RandomSource) -> Genotype:
+    """The canonical genotype of ``genes`` after drawing afresh each active gene outside its dimension.
+
+    For genes edited by hand or by a custom operator: a filler that became active gets a value.
+    """
+    return _canonical(space, resolve(space, genes, as_random(rng), fill="invalid"))[0]
+
+
+_finish = repair
+
+
+def sample(space: SearchSpace, rng: RandomSource) -> Genotype:
+    """A genotype with every active gene drawn from its dimension (independently, in decoding order)."""
+    return _canonical(space, resolve(space, [FILLER] * space.length, as_random(rng), fill="all"))[0]
+
+
+def sample_distinct(space: SearchSpace, rng: RandomSource, count: int) -> list[Genotype]:
+    """Up to ``count`` different genotypes (fewer only if the space has fewer, or they prove rare)."""
+    random = as_random(rng)
+    found: dict[Genotype, None] = {}
+    for _ in range(20 * count + 100):
+        if len(found) == count:
+            break
+        found.setdefault(sample(space, random), None)
+    return list(found)
+
+
+Move = Callable[[Dimension, Any, Any], Any]
+
+
+def _mutate(
+    space: SearchSpace, genotype: Sequence[Any], rng: RandomSource, indpb: float | None, move: Move
+) -> Genotype:
+    random = as_random(rng)
+    base = canonical(space, genotype)
+    filled = resolve(space, base, random, fill="invalid")
+    matters = _canonical(space, filled)[1]
+    candidates = [i for i, param in enumerate(space.params) if matters[i] and param.dimension.size != 1]
+    if not candidates:
+        return base
+    rate = 1.0 / len(candidates) if indpb is None else indpb
+    child = base
+    for _ in range(_ATTEMPTS):
+        genes = list(filled.genes)
+        chosen = [i for i in candidates if random.random() < rate]
+        for index in chosen or [candidates[random.randrange(len(candidates))]]:
+            genes[index] = move(space.params[index].dimension, genes[index], random)
+        child = _finish(space, genes, random)
+        if child != base:
+            break
+    return child
+
+
+def mutate(
+    space: SearchSpace, genotype: Sequence[Any], rng: RandomSource, indpb: float | None = None
+) -> Genotype:
+    """Move each gene that matters with probability ``indpb`` (default: one gene on average).
+
+    A choice moves to another value, an int by a few steps, a float by a Gaussian step of a tenth of
+    its (log) range, reflected at the bounds. At least one gene moves, and the result differs from
+    ``genotype`` unless the space has a single architecture.
+    """
+    return _mutate(space, genotype, rng, indpb, lambda dim, value, random: dim.mutate(value, random))
+
+
+def mutate_resample(
+    space: SearchSpace, genotype: Sequence[Any], rng: RandomSource, indpb: float | None = None
+) -> Genotype:
+    """Like ``mutate``, but a chosen gene is drawn afresh from its whole dimension."""
+    return _mutate(space, genotype, rng, indpb, lambda dim, value, random: dim.sample(random))
+
+
+def crossover_uniform(
+    space: SearchSpace, first: Sequence[Any], second: Sequence[Any], rng: RandomSource, indpb: float = 0.5
+) -> tuple[Genotype, Genotype]:
+    """Swap each gene between the parents with probability ``indpb``."""
+    random = as_random(rng)
+    a, b = list(canonical(space, first)), list(canonical(space, second))
+    for index in range(space.length):
+        if random.random() < indpb:
+            a[index], b[index] = b[index], a[index]
+    return _finish(space, a, random), _finish(space, b, random)
+
+
+def crossover_layers(
+    space: SearchSpace, first: Sequence[Any], second: Sequence[Any], rng: RandomSource
+) -> tuple[Genotype, Genotype]:
+    """Layer-level one point: a child keeps its parent's globals and layers before a cut, then the other's.
+
+    The cut is drawn among the layer boundaries 0..n-1, n the larger of the parents' ``num_layers``
+    (cut 0 swaps every layer).
+    """
+    random = as_random(rng)
+    a, b = canonical(space, first), canonical(space, second)
+    at = space.globals.index(space.num_layers)
+    deepest = max(int(a[at] or 0), int(b[at] or 0), 1)  # genes of a canonical genotype: num_layers is an int
+    start = space.gene_index(random.randrange(min(deepest, max(space.max_layers, 1))), 0)
+    return _finish(space, a[:start] + b[start:], random), _finish(space, b[:start] + a[start:], random)
+
+
+Mutation = Callable[..., Genotype]
+Crossover = Callable[..., tuple[Genotype, Genotype]]
+
+MUTATIONS: dict[str, Mutation] = {"gene": mutate, "resample": mutate_resample}
+CROSSOVERS: dict[str, Crossover] = {"uniform": crossover_uniform, "layers": crossover_layers}
+
+
+def operator(kind: str, name: str) -> Callable[..., Any]:
+    """A registered operator (``kind``: "mutation" or "crossover"); a one-line error lists the valid names."""
+    table: dict[str, Callable[..., Any]] = dict(MUTATIONS) if kind == "mutation" else dict(CROSSOVERS)
+    if name not in table:
+        raise GnasError(f"unknown {kind} {name!r} (valid: {', '.join(table)})")
+    return table[name]
