@@ -19,12 +19,13 @@ Dimensions: ``{type: choice, values: [...]}``, ``{type: int, low, high, step}``,
 high, log}``, ``{type: bool}``, a list (choice) or a scalar (fixed); an omitted field is fixed at the
 Architecture default. ``when: {field: value-or-list, ...}`` makes a dimension conditional: when a
 condition fails the field keeps its default. ``layers:`` may also be a list of mappings, one per layer
-index, covering the largest ``num_layers``. Unknown keys are errors (a later ``search:`` section will be
-one more key of ``SearchFileSpec``).
+index, covering the largest ``num_layers``. Unknown keys are errors. The optional ``search:`` section
+(controller, budgets, objectives) is ``gnas.search.settings.SearchSettings``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gnas.search.settings import SearchSettings
 from gnas.space.dimensions import DIMENSION_TYPES, Dimension, Fixed, choice_from_list
 from gnas.space.fields import GLOBAL, LAYER, NUM_LAYERS, FieldInfo, global_fields, influencers, layer_fields
 from gnas.space.problems import Problem, SpaceError, join_path, location, show
@@ -50,6 +52,7 @@ class SearchFileSpec(BaseModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     space: Any = Field(..., description="the search space, parsed by gnas.space.schema.parse_space")
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class SearchFile:
     training: TrainingSpec
     space: SearchSpace
     source: str = "<space>"
+    search: SearchSettings = dataclasses.field(default_factory=SearchSettings)
 
 
 def _message(error: Any) -> str:
@@ -87,7 +91,9 @@ def parse_search_file(data: Mapping[str, Any], source: str = "<space>") -> Searc
         problems += found
     if problems or spec is None or space is None:
         raise SpaceError(problems or [Problem("space", "missing key")], source)
-    return SearchFile(spec.name, spec.seed, spec.dataset, spec.split, spec.training, space, source)
+    return SearchFile(
+        spec.name, spec.seed, spec.dataset, spec.split, spec.training, space, source, search=spec.search
+    )
 
 
 def load_search_file(path: Path) -> SearchFile:
