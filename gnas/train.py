@@ -19,6 +19,7 @@ from gnas.data.interactions import TEST, TRAIN, VALID
 from gnas.data.registry import load_dataset
 from gnas.data.split import Split, split_interactions
 from gnas.device import resolve_device
+from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.runs import new_run_dir, write_json
 from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
@@ -122,6 +123,7 @@ def train(
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     graph = graph.to(torch_device)
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
+    check_fits(spec.architecture, GraphSize.of(graph), torch_device, batch_size=spec.training.batch_size)
     torch.manual_seed(spec.seed)
     model = build_model(spec.architecture, graph.num_users, graph.num_items).to(torch_device)
     with new_run_dir(out, spec.name) as run:

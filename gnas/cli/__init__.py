@@ -1,0 +1,24 @@
+"""The ``gnas`` command line: a thin typer layer over the Python API, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from gnas.cli import datasets, space
+from gnas.cli.search import search
+from gnas.cli.train import train
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Graph neural architecture search for recommender systems.",
+)
+app.command()(search)
+app.command()(train)
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(space.app, name="space")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,41 @@
+"""What every command shares: the consoles, the --data-dir option and one-line errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from gnas.errors import GnasError
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder holding <dataset>/ (default: $GNAS_DATA_DIR).")
+]
+
+
+def print_error(line: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def user_errors(command: F) -> F:
+    """Print a GnasError as one line on stderr and exit 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GnasError as exc:
+            print_error(str(exc))
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]

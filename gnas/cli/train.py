@@ -1,0 +1,68 @@
+"""`gnas train`: one architecture, early-stopped on validation, test scored once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gnas.cli.common import DataDir, console, err_console, user_errors
+
+
+@user_errors
+def train(
+    config: Annotated[Path, typer.Argument(help="YAML with dataset, split, training and architecture.")],
+    data_dir: DataDir = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    seed: Annotated[int | None, typer.Option(help="Overrides the YAML's seed.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
+    name: Annotated[str | None, typer.Option(help="Run name (default: the YAML's name).")] = None,
+) -> None:
+    """Train one architecture, early-stop on validation, score test once and save the run."""
+    from gnas.runs import check_run_name
+    from gnas.spec import load_train_spec
+    from gnas.train import train as run_training
+
+    spec = load_train_spec(config)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    if name is not None:
+        spec = spec.model_copy(update={"name": check_run_name(name)})
+    metric = spec.training.metric
+    progress = Progress(
+        TextColumn("[bold]epoch"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    )
+    task = progress.add_task("train", total=spec.training.max_epochs, status="", start=False)
+    best = float("-inf")
+
+    def on_epoch(log: Any) -> None:
+        nonlocal best
+        if not progress.live.is_started:  # only once data and model are ready: errors stay one line
+            progress.start()
+            progress.start_task(task)
+        if log.valid is not None:
+            best = max(best, log.valid[metric])
+        shown = f"valid {metric} {best:.4f}" if best > float("-inf") else ""
+        progress.update(task, completed=log.epoch, status=f"loss {log.loss:.4f}  {shown}")
+
+    try:
+        outcome = run_training(spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch)
+    finally:
+        progress.stop()
+    table = Table(title=f"{spec.name}: best epoch {outcome.fit.best_epoch} ({outcome.fit.stop_reason})")
+    table.add_column("metric")
+    table.add_column("valid", justify="right")
+    table.add_column("test", justify="right")
+    for key in outcome.test:
+        if "@" in key:
+            table.add_row(key, f"{outcome.valid[key]:.4f}", f"{outcome.test[key]:.4f}")
+    console.print(table)
+    console.print(f"saved to {outcome.run_dir}")
