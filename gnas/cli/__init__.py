@@ -7,6 +7,7 @@ import typer
 from gnas.cli import datasets, space
 from gnas.cli.search import search
 from gnas.cli.train import train
+from gnas.runtime import tune_allocator
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -14,6 +15,13 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="Graph neural architecture search for recommender systems.",
 )
+
+
+@app.callback()
+def _startup() -> None:
+    tune_allocator()
+
+
 app.command()(search)
 app.command()(train)
 app.add_typer(datasets.app, name="datasets")
