@@ -9,6 +9,7 @@ from gnas.errors import GnasError
 from gnas.search.base import Budget, Controller
 from gnas.search.evolution import EvolutionController
 from gnas.search.objectives import Objectives
+from gnas.search.optuna import OptunaController
 from gnas.search.random import RandomController
 from gnas.search.settings import SearchSettings
 from gnas.space import SearchSpace
@@ -40,8 +41,25 @@ def _evolution(
     )
 
 
+def _optuna(
+    settings: SearchSettings,
+    space: SearchSpace,
+    objectives: Objectives,
+    seed: int,
+    full: Budget,
+    run: Path | None,
+) -> Controller:
+    """The study is named after the run folder and kept in its ``study.db`` unless a storage is set."""
+    storage = settings.optuna.storage
+    if storage is None and run is not None:
+        storage = f"sqlite:///{(run / 'study.db').resolve()}"
+    name = run.name if run is not None else "gnas"
+    return OptunaController(space, objectives, seed, settings.optuna, storage, name)
+
+
 CONTROLLERS: dict[str, Factory] = {
     "evolution": _evolution,
+    "optuna": _optuna,
     "random": _random,
 }
 

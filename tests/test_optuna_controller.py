@@ -1,0 +1,245 @@
+"""The Optuna controller on the synthetic objective: conditional spaces, samplers, pruners, storage, resume.
+
+SQLite commits once per suggestion, so the storage tests keep to a few trials."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from hypothesis import HealthCheck, given, settings
+from optuna.trial import TrialState
+from space_helpers import space_dicts
+from synthetic_search import synthetic_evaluate
+
+from gnas.errors import GnasError
+from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.driver import drive
+from gnas.search.objectives import Objectives
+from gnas.search.optuna import OptunaController
+from gnas.search.optuna_space import suggest_genotype, suggest_value
+from gnas.search.registry import build_controller
+from gnas.search.settings import ObjectiveSpec, OptunaSpec, SearchSettings
+from gnas.space import FILLER, SearchSpace, canonical, decode, load_search_file, parse_space
+
+ROOT = Path(__file__).resolve().parents[1]
+GAT = load_search_file(ROOT / "search_spaces/gat.yaml").space
+QUICK = load_search_file(ROOT / "search_spaces/quickstart.yaml").space
+NDCG = Objectives.from_specs([ObjectiveSpec(metric="ndcg@20")])
+TWO = Objectives.from_specs(
+    [ObjectiveSpec(metric="ndcg@20"), ObjectiveSpec(metric="params", direction="minimize")]
+)
+
+
+def controller(
+    seed: int = 0,
+    space: SearchSpace = GAT,
+    objectives: Objectives = NDCG,
+    storage: str | None = None,
+    **spec: Any,
+) -> OptunaController:
+    return OptunaController(space, objectives, seed, OptunaSpec(**spec), storage, "test")
+
+
+def run(ctl: OptunaController, trials: int, parallel: int = 1) -> list[tuple[Candidate, TrialResult]]:
+    told: list[tuple[Candidate, TrialResult]] = []
+    evaluate = synthetic_evaluate(ctl.space, ctl.objectives)
+    drive(ctl, evaluate, max_trials=trials, parallel=parallel, on_result=lambda c, r, _: told.append((c, r)))
+    return told
+
+
+def mattering(space: SearchSpace, genotype: Sequence[Any]) -> set[str]:
+    """Keys of the genes a canonical genotype fixes that the space varies (null fillers excluded)."""
+    return {
+        param.key
+        for param, gene in zip(space.params, genotype, strict=True)
+        if gene is not FILLER and space.is_varying(param)
+    }
+
+
+def suggested_matches(space: SearchSpace, trial: optuna.trial.FrozenTrial, genotype: Sequence[Any]) -> bool:
+    """Every gene that matters was suggested, and every suggestion is a gene that matters (or a null)."""
+    suggested = set(trial.params)
+    null = {key for key in suggested if trial.params[key] is None}
+    return mattering(space, genotype) <= suggested and suggested - null <= mattering(space, genotype)
+
+
+@pytest.mark.parametrize("space", [GAT, QUICK], ids=["gat", "quickstart"])
+def test_asked_genotypes_are_canonical_and_only_active_genes_are_suggested(space: SearchSpace) -> None:
+    ctl = controller(space=space, sampler="tpe")
+    told = run(ctl, 30, parallel=3)
+    assert len(told) >= 30  # duplicates are told their cached result
+    trials = {t.user_attrs["gnas_trial"]: t for t in ctl.study.get_trials()}
+    for candidate, _ in told:
+        assert canonical(space, candidate.genotype) == candidate.genotype
+        arch = decode(space, candidate.genotype)
+        trial = trials[candidate.trial]
+        assert trial.user_attrs["genotype"] == list(candidate.genotype)
+        assert suggested_matches(space, trial, candidate.genotype)
+        assert f"layers[{arch.num_layers}].conv" not in trial.params  # beyond num_layers: never asked
+        for index, layer in enumerate(arch.layers):
+            attention = layer.conv in ("gat", "gatv2")
+            assert (f"layers[{index}].heads" in trial.params) == attention  # `when: {conv: ...}`
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(space_dicts())
+def test_random_spaces_suggest_exactly_the_genes_that_matter(space_dict: dict[str, Any]) -> None:
+    space = parse_space(space_dict)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(8):
+        trial = study.ask()
+        genotype = suggest_genotype(space, partial(suggest_value, trial))
+        assert canonical(space, genotype) == genotype
+        study.tell(trial, 0.0)
+        assert suggested_matches(space, study.trials[-1], genotype)
+
+
+def test_tpe_is_reproducible_by_seed() -> None:
+    first, again, other = ([c.genotype for c, _ in run(controller(seed), 15)] for seed in (3, 3, 4))
+    assert first == again
+    assert first != other
+
+
+def test_tpe_beats_random_at_equal_budgets() -> None:
+    best: dict[str, list[float]] = {"tpe": [], "random": []}
+    late: dict[str, list[float]] = {"tpe": [], "random": []}
+    for sampler in best:
+        for seed in range(3):
+            values = [r.values[0] for _, r in run(controller(seed, sampler=sampler), 30)]
+            best[sampler].append(max(values))
+            late[sampler].append(statistics.mean(values[15:]))
+    assert statistics.mean(best["tpe"]) > statistics.mean(best["random"])
+    assert statistics.mean(late["tpe"]) > statistics.mean(late["random"]) + 0.05  # it learned
+
+
+def test_nsga2_two_objectives_returns_a_pareto_front() -> None:
+    ctl = controller(objectives=TWO, sampler="nsga2")
+    run(ctl, 70)
+    done = [t for t in ctl.study.trials if t.state == TrialState.COMPLETE]
+    front = ctl.study.best_trials
+    assert len(done) == 70 and len(front) >= 2
+
+    def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+        return a[0] >= b[0] and a[1] <= b[1] and (a[0] > b[0] or a[1] < b[1])
+
+    for trial in front:
+        assert not any(dominates(other.values, trial.values) for other in done)
+    assert max(t.values[0] for t in front) == max(t.values[0] for t in done)
+    assert min(t.values[1] for t in front) == min(t.values[1] for t in done)  # params minimised
+
+
+@pytest.mark.parametrize("sampler", ["nsga3", "cmaes", "random"])
+def test_other_samplers_propose_canonical_genotypes(sampler: str) -> None:
+    told = run(controller(sampler=sampler), 8)
+    assert len({c.genotype for c, _ in told}) > 1
+    assert all(canonical(GAT, c.genotype) == c.genotype and c.origin == sampler for c, _ in told)
+
+
+def test_bad_combinations_fail_in_one_line() -> None:
+    with pytest.raises(GnasError, match="single objective"):
+        controller(objectives=TWO, sampler="cmaes")
+    with pytest.raises(GnasError, match="single objective"):
+        controller(objectives=TWO, pruner="median")
+
+
+@pytest.mark.parametrize("pruner", ["median", "successive_halving", "hyperband"])
+def test_pruner_prunes_decreasing_curves(pruner: str) -> None:
+    ctl = controller(pruner=pruner, sampler="random")
+
+    def evaluate(candidates: Sequence[Candidate]) -> list[TrialResult]:
+        results = []
+        for candidate in candidates:
+            curve = []
+            for step in range(9):  # each trial worse than the last, at every step
+                curve.append(1.0 - 0.05 * candidate.trial - 0.01 * step)
+                if ctl.should_prune(candidate, step, curve[-1]):
+                    results.append(TrialResult("pruned", curve=tuple(curve)))
+                    break
+            else:
+                results.append(TrialResult("ok", {"ndcg@20": curve[-1]}, (curve[-1],), curve=tuple(curve)))
+        return results
+
+    drive(ctl, evaluate, max_trials=14)
+    states = [t.state for t in ctl.study.trials]
+    assert states[0] == TrialState.COMPLETE
+    assert TrialState.PRUNED in states
+    pruned = next(t for t in ctl.study.trials if t.state == TrialState.PRUNED)
+    assert 0 < len(pruned.intermediate_values) < 9
+
+
+def test_multi_objective_never_prunes() -> None:
+    ctl = controller(objectives=TWO)
+    (candidate,) = ctl.ask(1)
+    assert not any(ctl.should_prune(candidate, step, 0.0) for step in range(5))
+
+
+def test_sqlite_storage_holds_the_told_trials(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'run' / 'study.db'}"
+    ctl = controller(space=QUICK, storage=url)
+    assert not (tmp_path / "run").exists()  # nothing is written before the first trial
+    told = run(ctl, 4)
+    assert (tmp_path / "run" / "study.db").is_file()
+    study = optuna.load_study(study_name="test", storage=url)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * len(told)
+    for trial, (candidate, result) in zip(study.trials, told, strict=True):
+        assert trial.values == list(result.values)
+        assert trial.user_attrs["genotype"] == list(candidate.genotype)
+        assert trial.user_attrs["metrics"]["params"] == result.metrics["params"]
+    with pytest.raises(GnasError, match="other objective directions"):
+        controller(space=QUICK, objectives=TWO, storage=url).ask(1)  # same name, another search
+
+
+def test_failed_results_are_failed_trials() -> None:
+    ctl = controller()
+    first, second = ctl.ask(2)
+    ctl.tell(first, TrialResult("failed", error="out of memory"))
+    ctl.tell(second, TrialResult("infeasible", {"params": 1e9}))
+    assert [t.state for t in ctl.study.trials] == [TrialState.FAIL, TrialState.FAIL]
+    assert ctl.study.trials[0].user_attrs["error"] == "out of memory"
+    with pytest.raises(ValueError, match="already told"):
+        ctl.tell(first, TrialResult("failed"))
+
+
+def test_state_round_trip_continues_the_same_study(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    first = controller(space=QUICK, storage=url)
+    before = run(first, 3)
+    out = first.ask(3)
+    state = json.loads(json.dumps(first.state_dict()))
+    first.tell(out[2], TrialResult("ok", {"ndcg@20": 0.3}, (0.3,)))  # told after the checkpoint
+
+    second = controller(space=QUICK, storage=url)
+    second.load_state_dict(state)
+    assert second.pending == out[:2]  # the one told since is not pending twice
+    second.tell(out[0], TrialResult("ok", {"ndcg@20": 0.2}, (0.2,)))
+    second.tell(out[1], TrialResult("failed"))
+    after = run(second, 3)
+    count = 6 + len(after)
+
+    trials = optuna.load_study(study_name="test", storage=url).trials
+    assert [t.number for t in trials] == list(range(count))
+    assert all(t.state.is_finished() for t in trials)
+    assert [c.trial for c, _ in after] == list(range(6, count))
+    assert [t.user_attrs["gnas_trial"] for t in trials] == list(range(count))
+    assert [c.genotype for c, _ in after] != [c.genotype for c, _ in before]  # the sampler does not replay
+
+
+def test_in_memory_study_cannot_be_resumed() -> None:
+    state = controller().state_dict()
+    with pytest.raises(GnasError, match="in-memory"):
+        controller().load_state_dict(state)
+
+
+def test_registry_keeps_the_study_in_the_run_folder(tmp_path: Path) -> None:
+    search = SearchSettings(controller="optuna", optuna=OptunaSpec(sampler="random"))
+    ctl = build_controller(search, QUICK, NDCG, 0, Budget(), tmp_path / "run-7")
+    assert isinstance(ctl, OptunaController)
+    ctl.ask(1)
+    assert optuna.load_study(study_name="run-7", storage=f"sqlite:///{tmp_path / 'run-7' / 'study.db'}")
