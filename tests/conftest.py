@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,3 +39,28 @@ def data_dir() -> Path:
     if not value or not Path(value).is_dir():
         pytest.skip("GNAS_DATA_DIR is not set to a folder of data sets")
     return Path(value)
+
+
+def tiny_search_config(folder: Path, **sections: Any) -> dict[str, Any]:
+    """A search file over a 30-user CSV data set with two taste groups; ``sections`` replace its parts."""
+    rows = [(f"u{u}", f"i{(u % 2) * 12 + j}") for u in range(30) for j in range(10)]
+    path = folder / "interactions.csv"
+    pd.DataFrame(rows, columns=["uid", "iid"]).to_csv(path, index=False)
+    config: dict[str, Any] = {
+        "name": "tiny",
+        "seed": 1,
+        "dataset": {
+            "name": "own",
+            "format": "csv",
+            "path": str(path),
+            "columns": {"user": "uid", "item": "iid"},
+        },
+        "training": {"max_epochs": 2, "batch_size": 64, "ks": [5], "metric": "ndcg@5"},
+        "space": {
+            "embedding_dim": [8, 16],
+            "num_layers": {"type": "int", "low": 1, "high": 2},
+            "layers": {"conv": ["lightgcn", "gcn", "gat"]},
+        },
+        "search": {"controller": "random", "max_trials": 3, "objectives": [{"metric": "ndcg@5"}]},
+    }
+    return {**config, **sections}

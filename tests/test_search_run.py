@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from conftest import tiny_search_config
 
 from gnas.search.run import search
 from gnas.search.runlog import read_trials
@@ -18,27 +19,10 @@ from gnas.spec import load_train_spec
 
 
 def tiny_search_file(folder: Path, space: dict[str, Any] | None = None) -> Any:
-    rows = [(f"u{u}", f"i{(u % 2) * 12 + j}") for u in range(30) for j in range(10)]
-    path = folder / "interactions.csv"
-    pd.DataFrame(rows, columns=["uid", "iid"]).to_csv(path, index=False)
-    data = {
-        "name": "tiny",
-        "seed": 1,
-        "dataset": {
-            "name": "own",
-            "format": "csv",
-            "path": str(path),
-            "columns": {"user": "uid", "item": "iid"},
-        },
-        "training": {"max_epochs": 2, "batch_size": 64, "ks": [5], "metric": "ndcg@5"},
-        "space": space
-        or {
-            "embedding_dim": [8, 16],
-            "num_layers": {"type": "int", "low": 1, "high": 2},
-            "layers": {"conv": ["lightgcn", "gcn", "gat"]},
-        },
-    }
-    return parse_search_file(data, "tiny.yaml")
+    config = tiny_search_config(folder)
+    if space is not None:
+        config["space"] = space
+    return parse_search_file(config, "tiny.yaml")
 
 
 def settings(**overrides: Any) -> SearchSettings:

@@ -31,16 +31,16 @@ from gnas.search.settings import OptunaSpec
 from gnas.space import SearchSpace
 
 
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """The seeded sampler ``optuna.sampler`` names."""
+def make_sampler(name: str, seed: int, population: int = 50) -> optuna.samplers.BaseSampler:
+    """The seeded sampler ``optuna.sampler`` names; ``population`` sizes NSGA-II/III generations."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         if name == "tpe":
             return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
         if name == "nsga2":
-            return optuna.samplers.NSGAIISampler(seed=seed)
+            return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
         if name == "nsga3":
-            return optuna.samplers.NSGAIIISampler(seed=seed)
+            return optuna.samplers.NSGAIIISampler(seed=seed, population_size=population)
         if name == "cmaes":
             fallback = optuna.samplers.RandomSampler(seed=seed)
             return optuna.samplers.CmaEsSampler(
@@ -102,7 +102,9 @@ class OptunaController(Controller):
             raise GnasError("search.optuna.sampler: cmaes takes a single objective; use tpe, nsga2 or nsga3")
         if self.settings.pruner != "none" and len(self.directions) > 1:
             raise GnasError("search.optuna.pruner needs a single objective (pruning compares one metric)")
-        make_sampler(self.settings.sampler, seed)  # unknown names fail here, before anything is written
+        make_sampler(
+            self.settings.sampler, seed, self.settings.population
+        )  # unknown names fail here, before anything is written
         make_pruner(self.settings.pruner)
         self._study: optuna.Study | None = None
         self._storage: optuna.storages.BaseStorage | None = None
@@ -122,7 +124,7 @@ class OptunaController(Controller):
             _prepare(self.storage_url)
         self._storage = optuna.storages.get_storage(self.storage_url)
         pruner = make_pruner(self.settings.pruner)
-        sampler = make_sampler(self.settings.sampler, self.seed)
+        sampler = make_sampler(self.settings.sampler, self.seed, self.settings.population)
         try:
             if create:
                 study = optuna.create_study(
@@ -145,7 +147,7 @@ class OptunaController(Controller):
             raise GnasError(f"Optuna study {self.study_name!r} in {where} has other objective directions")
         done = len(study.get_trials(deepcopy=False))
         if done:  # a resumed study: a fresh seed, so the sampler does not replay its first draws
-            study.sampler = make_sampler(self.settings.sampler, self.seed + done)
+            study.sampler = make_sampler(self.settings.sampler, self.seed + done, self.settings.population)
         self._study = study
 
     def _trial_id(self, number: int) -> int:

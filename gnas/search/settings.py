@@ -84,6 +84,7 @@ class OptunaSpec(_Strict):
     sampler: Literal["tpe", "nsga2", "nsga3", "cmaes", "random"] = "tpe"
     pruner: Literal["none", "median", "successive_halving", "hyperband"] = "none"
     storage: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the run folder")
+    population: int = Field(16, ge=2, description="generation size of the NSGA-II/III samplers")
 
 
 class SearchSettings(_Strict):
