@@ -34,20 +34,27 @@ class RunDir:
     final: Path
 
 
+def new_run_path(out: Path, name: str) -> Path:
+    """``out/<name>-<timestamp>`` (with a suffix if taken); checks the name and that ``out`` can hold it."""
+    check_run_name(name)
+    if out.exists() and not out.is_dir():
+        raise GnasError(f"--out: {out} exists and is not a folder")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, suffix = out / f"{name}-{stamp}", 1
+    while path.exists():
+        suffix += 1
+        path = out / f"{name}-{stamp}-{suffix}"
+    return path
+
+
 @contextmanager
 def new_run_dir(out: Path, name: str) -> Iterator[RunDir]:
     """Yield a temporary folder to fill; on success it is renamed to ``out/<name>-<timestamp>``.
 
     On any exception the temporary folder is removed, so no half-written run is ever left behind.
     """
-    check_run_name(name)
+    final = new_run_path(out, name)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    final = out / f"{name}-{stamp}"
-    suffix = 1
-    while final.exists():
-        suffix += 1
-        final = out / f"{name}-{stamp}-{suffix}"
     tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-", suffix=".partial"))
     try:
         yield RunDir(tmp, final)

@@ -56,7 +56,8 @@ class SplitSpec(_Strict):
     ``random`` and ``temporal`` work per user; ``fixed`` keeps a shipped test split and carves
     validation out of its training part; ``cold_item`` moves ``cold_fraction`` of the items (with all
     their interactions) out of training, half to valid and half to test, and splits the rest randomly.
-    Users with fewer than ``min_user_interactions`` interactions are dropped before splitting.
+    Users with fewer than ``min_user_interactions`` interactions keep all of them in train: they shape
+    the graph but are never evaluated.
     """
 
     method: Literal["auto", "random", "temporal", "fixed", "cold_item"] = "auto"

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 import torch_geometric
@@ -17,8 +16,9 @@ import gnas
 from gnas.data.graph import TrainGraph, build_train_graph
 from gnas.data.interactions import TEST, TRAIN, VALID
 from gnas.data.registry import load_dataset
-from gnas.data.split import Split, split_interactions
+from gnas.data.split import PART_NAMES, Split, split_interactions
 from gnas.device import resolve_device
+from gnas.errors import GnasError
 from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.runs import new_run_dir, write_json
@@ -37,29 +37,33 @@ class TrainOutcome:
     fit: FitResult
 
 
-def _pairs(split: Split, *parts: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.isin(split.part, parts)
-    return split.interactions.user[rows], split.interactions.item[rows]
+def ranking_evaluator(
+    split: Split, heldout: int, exclude: tuple[int, ...], training: TrainingSpec, device: torch.device
+) -> RankingEvaluator:
+    """Full ranking of one held-out part, with the ``exclude`` parts masked."""
+    data = split.interactions
+    users, items = split.edges(heldout)
+    if len(users) == 0:
+        raise GnasError(f"split.ratios: the {PART_NAMES[heldout]} part is empty; give it a positive share")
+    return RankingEvaluator(
+        data.num_users,
+        data.num_items,
+        heldout=(users, items),
+        exclude=split.edges(*exclude),
+        ks=training.ks,
+        batch_size=training.eval_batch_size,
+        device=device,
+    )
 
 
 def evaluators(
     split: Split, training: TrainingSpec, device: torch.device
 ) -> tuple[RankingEvaluator, RankingEvaluator]:
     """Validation masks training items; test masks training and validation items."""
-    data = split.interactions
-
-    def make(heldout: int, exclude: tuple[int, ...]) -> RankingEvaluator:
-        return RankingEvaluator(
-            data.num_users,
-            data.num_items,
-            heldout=_pairs(split, heldout),
-            exclude=_pairs(split, *exclude),
-            ks=training.ks,
-            batch_size=training.eval_batch_size,
-            device=device,
-        )
-
-    return make(VALID, (TRAIN,)), make(TEST, (TRAIN, VALID))
+    return (
+        ranking_evaluator(split, VALID, (TRAIN,), training, device),
+        ranking_evaluator(split, TEST, (TRAIN, VALID), training, device),
+    )
 
 
 def versions() -> dict[str, str]:

@@ -92,6 +92,8 @@ def test_seed_flag_reproduces_and_changes_results(tmp_path: Path) -> None:
         ),
         ({"dataset": {"name": "nope", "format": None, "path": None}}, "unknown data set 'nope'"),
         ({"dataset": {"min_rating": 3}}, "min_rating"),
+        ({"split": {"ratios": [0.9, 0.1, 0.0]}}, "split.ratios: the test part is empty"),
+        ({"training": {"lr": 1e30, "eval_every": 3}}, "diverged"),
     ],
 )
 def test_bad_input_is_one_line_and_leaves_nothing(tmp_path: Path, override: dict, expected: str) -> None:

@@ -66,6 +66,21 @@ def test_evolution_search_then_train_the_winner(tmp_path: Path) -> None:
             "pruner",
         ),
         ({"evolution": {"mutation": "flip"}}, "search.evolution.mutation"),
+        ({"max_trials": None}, "never stops"),
+        ({"controller": "optuna", "optuna": {"storage": "notaurl"}}, "search.optuna.storage"),
+        (
+            {"controller": "optuna", "optuna": {"storage": "postgresql+nosuchdriver://u:secret@127.0.0.1:1/db"}},
+            "cannot open",
+        ),
+        ({"fidelity": {"enabled": True, "min_epochs": None}}, "min_epochs"),
+        (
+            {
+                "controller": "optuna",
+                "optuna": {"pruner": "median"},
+                "objectives": [{"metric": "params", "direction": "minimize"}],
+            },
+            "ranking metric",
+        ),
     ],
 )
 def test_bad_search_settings_are_one_line_and_write_nothing(
@@ -78,7 +93,25 @@ def test_bad_search_settings_are_one_line_and_write_nothing(
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and expected in lines[0], result.output
+    assert "secret" not in result.output
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_seed_flag_reaches_best_yaml_and_empty_valid_split_is_an_error(tmp_path: Path) -> None:
+    path = str(write(tmp_path, tiny_search_config(tmp_path)))
+    out = tmp_path / "runs"
+    assert (
+        runner.invoke(app, ["search", path, "--seed", "7", "--out", str(out), "--max-trials", "1"]).exit_code
+        == 0
+    )
+    (run,) = list(out.iterdir())
+    assert yaml.safe_load((run / "best.yaml").read_text())["seed"] == 7
+    assert yaml.safe_load((run / "spec.yaml").read_text())["space"]["embedding_dim"] == [8, 16]
+
+    config = tiny_search_config(tmp_path, split={"ratios": [0.9, 0.0, 0.1]})
+    result = runner.invoke(app, ["search", str(write(tmp_path, config)), "--out", str(tmp_path / "r2")])
+    assert result.exit_code == 2 and "split.ratios: the valid part is empty" in result.output
+    assert not (tmp_path / "r2").exists()
 
 
 def test_bad_flags(tmp_path: Path) -> None:
@@ -88,6 +121,9 @@ def test_bad_flags(tmp_path: Path) -> None:
     result = runner.invoke(app, ["search", path, "--time-budget", "soon", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and "time_budget" in result.output
     assert not (tmp_path / "r").exists()
+    (tmp_path / "file").write_text("")
+    result = runner.invoke(app, ["search", path, "--out", str(tmp_path / "file")])
+    assert result.exit_code == 2 and "--out" in result.output
 
 
 def test_allocator_tuning_applies_on_linux_glibc() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -19,19 +19,14 @@ from rich.progress import (
 from rich.table import Table
 
 from gnas.cli.common import DataDir, console, err_console, user_errors
-
-
-class ControllerName(str, Enum):
-    evolution = "evolution"
-    optuna = "optuna"
-    random = "random"
+from gnas.errors import GnasError
 
 
 @user_errors
 def search(
     file: Annotated[Path, typer.Argument(help="Search file: dataset, split, training, space and search.")],
     controller: Annotated[
-        ControllerName | None, typer.Option(help="Overrides search.controller (default: evolution).")
+        str | None, typer.Option(help="Overrides search.controller: evolution (default), optuna or random.")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Run name (default: the file's name).")] = None,
     out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
@@ -51,14 +46,15 @@ def search(
     file_spec = load_search_file(file)
     overrides: dict[str, object] = {}
     if controller is not None:
-        overrides["controller"] = controller.value
+        overrides["controller"] = controller
     if max_trials is not None:
         overrides["max_trials"] = max_trials
     if time_budget is not None:
         overrides["time_budget"] = time_budget
-    settings = _validated(
-        SearchSettings, {**file_spec.search.model_dump(), **overrides}, describe_validation_error
-    )
+    try:
+        settings = SearchSettings.model_validate({**file_spec.search.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise GnasError(describe_validation_error(exc, "search").replace("search: ", "search.", 1)) from None
     primary = settings.objectives[0].metric
 
     progress = Progress(
@@ -116,14 +112,3 @@ def search(
         console.print(f"best: {outcome.run_dir / 'best.yaml'}  (retrain: gnas train FILE)", highlight=False)
     else:
         console.print("no trial finished: nothing to export", highlight=False)
-
-
-def _validated(model, data, describe):  # noqa: ANN001, ANN202
-    from pydantic import ValidationError
-
-    from gnas.errors import GnasError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise GnasError(describe(exc, "search").replace("search: ", "search.", 1)) from None

@@ -31,9 +31,9 @@ class Split:
     part: np.ndarray
     cold_items: np.ndarray
 
-    def edges(self, part: int) -> tuple[np.ndarray, np.ndarray]:
-        """(users, items) of one part."""
-        rows = self.part == part
+    def edges(self, *parts: int) -> tuple[np.ndarray, np.ndarray]:
+        """(users, items) of the given parts."""
+        rows = np.isin(self.part, parts)
         return self.interactions.user[rows], self.interactions.item[rows]
 
     def sizes(self) -> dict[str, int]:

@@ -136,11 +136,14 @@ def estimate(arch: Architecture, size: GraphSize, batch_size: int = 8192) -> Cos
 
 
 def available_memory(device: torch.device | str) -> int:
-    """Bytes free on ``device``: free CUDA memory, or the RAM the kernel reports as available."""
+    """Bytes free on ``device``: free (and PyTorch-cached) CUDA memory, or the RAM the kernel reports as
+    available."""
     device = torch.device(device)
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
+        # memory PyTorch caches from earlier models is free to this process too
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return int(free + cached)
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:

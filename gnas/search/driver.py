@@ -61,7 +61,11 @@ def drive(
         if not candidates:
             idle += 1
             continue
-        fresh = [c for c in candidates if (c.genotype, c.budget) not in state.cache]
+        first: dict[tuple[Genotype, Budget], Candidate] = {}
+        for c in candidates:
+            if (c.genotype, c.budget) not in state.cache:
+                first.setdefault((c.genotype, c.budget), c)
+        fresh = list(first.values())
         results = dict(zip((c.trial for c in fresh), evaluate(fresh), strict=True)) if fresh else {}
         idle = idle + 1 if not fresh else 0
         for candidate in candidates:

@@ -48,7 +48,3 @@ class Objectives:
             if limit is not None and name in metrics and metrics[name] > limit:
                 return f"{name} {metrics[name]:g} > max_{name} {limit:g}"
         return None
-
-    def better(self, a: Sequence[float], b: Sequence[float]) -> bool:
-        """Whether objective values ``a`` beat ``b`` on the primary objective."""
-        return a[0] * self.weights[0] > b[0] * self.weights[0]

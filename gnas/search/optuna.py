@@ -120,9 +120,15 @@ class OptunaController(Controller):
         return self._study
 
     def _attach(self, create: bool) -> None:
-        if self.storage_url is not None:
-            _prepare(self.storage_url)
-        self._storage = optuna.storages.get_storage(self.storage_url)
+        try:
+            if self.storage_url is not None:
+                _prepare(self.storage_url)
+            self._storage = optuna.storages.get_storage(self.storage_url)
+        except Exception as exc:  # SQLAlchemy and driver errors vary by backend
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise GnasError(
+                f"search.optuna.storage: cannot open {_shown(self.storage_url)}: {first}"
+            ) from None
         pruner = make_pruner(self.settings.pruner)
         sampler = make_sampler(self.settings.sampler, self.seed, self.settings.population)
         try:

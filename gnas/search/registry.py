@@ -54,7 +54,9 @@ def _optuna(
     if storage is None and run is not None:
         storage = f"sqlite:///{(run / 'study.db').resolve()}"
     name = run.name if run is not None else "gnas"
-    return OptunaController(space, objectives, seed, settings.optuna, storage, name)
+    controller = OptunaController(space, objectives, seed, settings.optuna, storage, name)
+    controller.study  # noqa: B018 - open the storage now: a bad URL fails before any trial runs
+    return controller
 
 
 CONTROLLERS: dict[str, Factory] = {

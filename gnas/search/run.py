@@ -12,24 +12,24 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
 from gnas.execution.inline import InlineExecutor
-from gnas.runs import check_run_name
+from gnas.runs import new_run_path
 from gnas.search.base import Budget, Candidate, TrialResult
 from gnas.search.driver import drive
 from gnas.search.objectives import Objectives
 from gnas.search.registry import build_controller
 from gnas.search.runlog import RunLog, TrialRecord
-from gnas.search.settings import SearchSettings
+from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext, run_trial
 from gnas.space import SearchFile, architecture_mapping, decode, summarize, train_config
-from gnas.train import evaluators, prepare_graph, versions
+from gnas.train import prepare_graph, ranking_evaluator, versions
 from gnas.training.metrics import parse_metric
 
 OnTrial = Callable[["SearchProgress"], None]
@@ -62,24 +62,17 @@ class SearchOutcome:
         return ranked[:top] if top else ranked
 
 
-def _with_objective_ks(file: SearchFile, objectives: Objectives) -> SearchFile:
-    """Make sure every objective metric's K is evaluated."""
+def _for_objectives(file: SearchFile, objectives: Objectives, seed: int) -> SearchFile:
+    """Evaluate every objective's K, early-stop trials on the primary objective when it is a ranking
+    metric, and record the search's seed (``best.yaml`` retrains with it)."""
     ks = set(file.training.ks)
     for name in objectives.names:
-        if "@" in name:
+        if name not in COST_METRICS:
             ks.add(parse_metric(name)[1])
-    training = file.training.model_copy(update={"ks": sorted(ks)})
-    return dataclasses.replace(file, training=training)
-
-
-def _new_run_path(out: Path, name: str) -> Path:
-    check_run_name(name)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, suffix = out / f"{name}-{stamp}", 1
-    while path.exists():
-        suffix += 1
-        path = out / f"{name}-{stamp}-{suffix}"
-    return path
+    update: dict[str, object] = {"ks": sorted(ks)}
+    if objectives.primary.metric not in COST_METRICS:
+        update["metric"] = objectives.primary.metric
+    return dataclasses.replace(file, seed=seed, training=file.training.model_copy(update=update))
 
 
 def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objectives) -> None:
@@ -119,13 +112,13 @@ def search(
     on_trial: OnTrial | None = None,
 ) -> SearchOutcome:
     """Run a whole search and return its trials, best trial and why it stopped."""
-    seed = file.seed if seed is None else seed
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
-    file = _with_objective_ks(file, objectives)
+    file = _for_objectives(file, objectives, file.seed if seed is None else seed)
+    seed = file.seed
     torch_device = resolve_device(device)
-    run_path = _new_run_path(out, name or file.name)
+    run_path = new_run_path(out, name or file.name)
     split, graph = prepare_graph(file.dataset, file.split, data_dir)
-    valid, _ = evaluators(split, file.training, torch_device)
+    valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
 
     run_path.mkdir(parents=True)
     try:
@@ -140,7 +133,8 @@ def search(
         "dataset": file.dataset.model_dump(mode="json"),
         "split": file.split.model_dump(mode="json"),
         "training": file.training.model_dump(mode="json"),
-        "search": settings.model_dump(mode="json"),
+        "space": file.space_data,
+        "search": {**settings.model_dump(mode="json"), "optuna": settings.optuna.shown()},
         "versions": versions(),
     }
     (run_path / "spec.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
@@ -159,11 +153,8 @@ def search(
         record = TrialRecord(candidate, result, arch, cached_from)
         log.append(record)
         outcome.records.append(record)
-        fresh_ok = result.status == "ok" and cached_from is None
-        if fresh_ok and (
-            outcome.best is None or objectives.better(result.values, outcome.best.result.values)
-        ):
-            outcome.best = record
+        if result.status == "ok" and cached_from is None:
+            outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
         if on_trial is not None:
             fresh = [r for r in outcome.records if r.cached_from is None]
             on_trial(
@@ -194,5 +185,4 @@ def search(
     finally:
         log.close()
         _write_summary(outcome, file, objectives)
-    outcome.best = next(iter(outcome.leaderboard(objectives)), None)
     return outcome

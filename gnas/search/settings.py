@@ -79,18 +79,47 @@ class FidelitySpec(_Strict):
     min_seconds: float | None = Field(None, gt=0)
     promote: float = Field(0.5, gt=0, le=1)
 
+    @model_validator(mode="after")
+    def _has_low_budget(self) -> FidelitySpec:
+        if self.enabled and self.min_epochs is None and self.min_seconds is None:
+            raise ValueError("set min_epochs and/or min_seconds: the short budget every child trains first")
+        return self
+
 
 class OptunaSpec(_Strict):
     sampler: Literal["tpe", "nsga2", "nsga3", "cmaes", "random"] = "tpe"
     pruner: Literal["none", "median", "successive_halving", "hyperband"] = "none"
     storage: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the run folder")
+
+    @field_validator("storage")
+    @classmethod
+    def _url(cls, storage: str | None) -> str | None:
+        if storage is not None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(storage)
+            except ArgumentError:
+                raise ValueError(f"{storage!r} is not an SQLAlchemy URL (e.g. sqlite:///study.db)") from None
+        return storage
+
+    def shown(self) -> dict[str, object]:
+        """The settings for logs and files, with any password in the storage URL hidden."""
+        data = self.model_dump(mode="json")
+        if self.storage is not None:
+            from sqlalchemy.engine import make_url
+
+            data["storage"] = make_url(self.storage).render_as_string(hide_password=True)
+        return data
+
     population: int = Field(16, ge=2, description="generation size of the NSGA-II/III samplers")
 
 
 class SearchSettings(_Strict):
     """How to search; stops at ``max_trials``, ``generations`` or ``time_budget``, whichever comes first."""
 
-    controller: Literal["evolution", "optuna", "random"] = "evolution"
+    controller: str = "evolution"
     max_trials: int | None = Field(40, ge=1)
     generations: int | None = Field(None, ge=1)
     time_budget: float | None = None
@@ -107,10 +136,23 @@ class SearchSettings(_Strict):
     def _duration(cls, value: float | int | str | None) -> float | None:
         return None if value is None else parse_duration(value)
 
+    @field_validator("controller")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from gnas.search.registry import CONTROLLERS
+
+        if name not in CONTROLLERS:
+            raise ValueError(f"unknown controller {name!r}; known: {', '.join(CONTROLLERS)}")
+        return name
+
     @model_validator(mode="after")
     def _consistent(self) -> SearchSettings:
+        if self.max_trials is None and self.generations is None and self.time_budget is None:
+            raise ValueError("set max_trials, generations or time_budget: otherwise the search never stops")
         if self.optuna.pruner != "none" and len(self.objectives) > 1:
             raise ValueError("optuna.pruner needs a single objective (pruning compares one metric)")
+        if self.optuna.pruner != "none" and self.objectives[0].metric in COST_METRICS:
+            raise ValueError("optuna.pruner needs a ranking metric (e.g. ndcg@20) as the objective")
         names = [o.metric for o in self.objectives]
         if len(set(names)) != len(names):
             raise ValueError(f"objectives repeat a metric: {names}")

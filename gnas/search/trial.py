@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import torch
 
 from gnas.data.graph import TrainGraph
-from gnas.errors import GnasError
 from gnas.models.base import Recommender
 from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
@@ -41,14 +40,16 @@ class TrialContext:
 
 def scoring_latency(model: Recommender, graph: TrainGraph, batch_size: int) -> float:
     """Seconds to score every item for every user: one forward pass plus the batched score products."""
+    device = graph.train_user.device
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     started = time.perf_counter()
     with torch.no_grad():
         score = score_function(model, graph)
         for start in range(0, graph.num_users, batch_size):
-            users = torch.arange(
-                start, min(start + batch_size, graph.num_users), device=graph.train_user.device
-            )
-            score(users)
+            score(torch.arange(start, min(start + batch_size, graph.num_users), device=device))
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - started
 
 
@@ -65,14 +66,15 @@ def run_trial(
         params = float(sum(p.numel() for p in model.parameters()))
         violation = objectives.violation({"params": params})
         if violation is not None:
-            return TrialResult("infeasible", {"params": params}, error=violation)
+            seconds = time.perf_counter() - started
+            return TrialResult("infeasible", {"params": params}, seconds=seconds, error=violation)
         device = graph.train_user.device
         check_fits(arch, GraphSize.of(graph), device, batch_size=context.training.batch_size)
         model = model.to(device)
         budget = candidate.budget
         training = context.training.model_copy(
             update={
-                "max_epochs": budget.epochs or context.training.max_epochs,
+                "max_epochs": min(budget.epochs or context.training.max_epochs, context.training.max_epochs),
                 "time_budget": budget.seconds or context.training.time_budget,
             }
         )
@@ -86,8 +88,13 @@ def run_trial(
         result = fit(model, graph, context.valid, training, seed=context.seed, on_epoch=on_epoch)
         curve = tuple(log.valid[metric] for log in result.history if log.valid is not None)
         if result.stop_reason == "non-finite loss" or not all(math.isfinite(v) for v in curve):
+            seconds = time.perf_counter() - started
             return TrialResult(
-                "failed", {"params": params}, epochs=result.epochs_run, error="non-finite loss"
+                "failed",
+                {"params": params},
+                epochs=result.epochs_run,
+                seconds=seconds,
+                error="non-finite loss",
             )
         metrics = {
             **result.best_valid,
@@ -103,7 +110,7 @@ def run_trial(
         if result.stop_reason == "pruned":
             return TrialResult("pruned", metrics, values, epochs, seconds, curve)
         return TrialResult("ok", metrics, values, epochs, seconds, curve)
-    except (GnasError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # any failure of one architecture is recorded; the search goes on
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         error = f"{type(exc).__name__}: {message}"
         return TrialResult("failed", error=error, seconds=time.perf_counter() - started)

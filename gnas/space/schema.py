@@ -67,6 +67,7 @@ class SearchFile:
     space: SearchSpace
     source: str = "<space>"
     search: SearchSettings = dataclasses.field(default_factory=SearchSettings)
+    space_data: Any = None  # the ``space:`` mapping as written, kept with every search run
 
 
 def _message(error: Any) -> str:
@@ -92,7 +93,15 @@ def parse_search_file(data: Mapping[str, Any], source: str = "<space>") -> Searc
     if problems or spec is None or space is None:
         raise SpaceError(problems or [Problem("space", "missing key")], source)
     return SearchFile(
-        spec.name, spec.seed, spec.dataset, spec.split, spec.training, space, source, search=spec.search
+        spec.name,
+        spec.seed,
+        spec.dataset,
+        spec.split,
+        spec.training,
+        space,
+        source,
+        search=spec.search,
+        space_data=data["space"],
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from gnas.data.graph import TrainGraph
+from gnas.errors import GnasError
 from gnas.models.base import Recommender
 from gnas.spec import TrainingSpec
 from gnas.training.losses import bpr_loss
@@ -104,7 +105,7 @@ def fit(
     sampler = NegativeSampler(graph.train_user, graph.train_item, graph.num_items)
 
     best_value, best_epoch, best_valid = float("-inf"), 0, {}
-    best_state = copy.deepcopy(model.state_dict())
+    best_state: dict[str, torch.Tensor] = {}
     stale, stop_reason, history = 0, "max_epochs", []
     started = time.perf_counter()
     epoch = 0
@@ -135,6 +136,8 @@ def fit(
             stop_reason = "time_budget"
             break
 
+    if not best_valid and stop_reason == "non-finite loss":
+        raise GnasError(f"training diverged (non-finite loss) in epoch {epoch}; lower training.lr")
     if not best_valid:  # stopped before any evaluation: judge the weights we have
         best_valid, best_epoch = evaluate(model, graph, valid), epoch
         best_state = copy.deepcopy(model.state_dict())
