@@ -2,8 +2,8 @@
 
 For each controller and seed, runs a search over search_spaces/quickstart.yaml (training shortened by
 --epochs) and records the best validation NDCG@20 after n trials. Prints the mean over seeds per n,
-and how many trials evolution and TPE need to reach random's final best. With matplotlib installed (`pip install -e '.[bench]'`),
-also writes the curves to --plot.
+and how many trials evolution and TPE need to reach random's final best. With matplotlib installed
+(`pip install -e '.[bench]'`), also writes the curves to --plot.
 
 Usage: GNAS_DATA_DIR=../shared/datasets python bench/search_efficiency.py [--trials 16] [--seeds 3]
 """

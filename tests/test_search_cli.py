@@ -69,7 +69,10 @@ def test_evolution_search_then_train_the_winner(tmp_path: Path) -> None:
         ({"max_trials": None}, "never stops"),
         ({"controller": "optuna", "optuna": {"storage": "notaurl"}}, "search.optuna.storage"),
         (
-            {"controller": "optuna", "optuna": {"storage": "postgresql+nosuchdriver://u:secret@127.0.0.1:1/db"}},
+            {
+                "controller": "optuna",
+                "optuna": {"storage": "postgresql+nosuchdriver://u:secret@127.0.0.1:1/db"},
+            },
             "cannot open",
         ),
         ({"fidelity": {"enabled": True, "min_epochs": None}}, "min_epochs"),
