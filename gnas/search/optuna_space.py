@@ -18,7 +18,7 @@ import optuna
 
 from gnas.architecture import LayerArch
 from gnas.space import FILLER, FloatRange, Genotype, IntRange, Param, SearchSpace, canonical
-from gnas.space.fields import NUM_LAYERS, FieldInfo, influencers, is_ignored
+from gnas.space.fields import NUM_LAYERS, FieldInfo, influencers, is_ignored, reachable
 from gnas.space.genotype import GeneAt, _global_node, decode_globals, decode_layer
 
 Suggest = Callable[[Param], Any]
@@ -37,17 +37,6 @@ def suggest_value(trial: optuna.Trial, param: Param) -> Any:
     return trial.suggest_categorical(param.key, list(values))
 
 
-def _closure(graph: dict[str, frozenset[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        for name in graph.get(todo.pop(), frozenset()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
-
-
 @functools.lru_cache(maxsize=64)
 def _settled(fields: tuple[FieldInfo, ...], names: tuple[str, ...]) -> frozenset[str]:
     """Fields whose being ignored is known when read in order ``names``: all they depend on comes first."""
@@ -55,7 +44,7 @@ def _settled(fields: tuple[FieldInfo, ...], names: tuple[str, ...]) -> frozenset
     done: set[str] = set()
     settled = set()
     for name in names:
-        if _closure(influence, name) <= done:
+        if reachable(influence, name) <= done:
             settled.add(name)
         done.add(name)
     return frozenset(settled)

@@ -219,3 +219,15 @@ def influencers(fields: tuple[FieldInfo, ...]) -> Mapping[str, frozenset[str]]:
             for name in changed - {source.name}:
                 found_by[name].add(source.name)
     return {name: frozenset(names) for name, names in found_by.items()}
+
+
+def reachable(graph: Mapping[str, frozenset[str]], start: str) -> set[str]:
+    """Every name reachable from ``start`` along ``graph``'s edges (``start`` itself only via a cycle)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for name in graph.get(todo.pop(), frozenset()):
+            if name not in seen:
+                seen.add(name)
+                todo.append(name)
+    return seen

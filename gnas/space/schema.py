@@ -35,7 +35,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gnas.search.settings import SearchSettings
 from gnas.space.dimensions import DIMENSION_TYPES, Dimension, Fixed, choice_from_list
-from gnas.space.fields import GLOBAL, LAYER, NUM_LAYERS, FieldInfo, global_fields, influencers, layer_fields
+from gnas.space.fields import (
+    GLOBAL,
+    LAYER,
+    NUM_LAYERS,
+    FieldInfo,
+    global_fields,
+    influencers,
+    layer_fields,
+    reachable,
+)
 from gnas.space.problems import Problem, SpaceError, join_path, location, show
 from gnas.space.space import Condition, Param, SearchSpace
 from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, load_yaml
@@ -231,17 +240,6 @@ def _block(
     return (entries if not problems else None), problems
 
 
-def _closure(graph: Mapping[str, frozenset[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        for name in graph.get(todo.pop(), frozenset()):
-            if name not in seen:
-                seen.add(name)
-                todo.append(name)
-    return seen
-
-
 def _order(
     params: Sequence[Param], scope: str, fields: tuple[FieldInfo, ...]
 ) -> tuple[tuple[int, ...], list[Problem]]:
@@ -258,7 +256,7 @@ def _order(
         needs[param.name] = {}
         for condition in param.when:
             if condition.scope == scope:
-                for name in sorted({condition.field} | _closure(influence, condition.field)):
+                for name in sorted({condition.field} | reachable(influence, condition.field)):
                     needs[param.name].setdefault(name, condition.field)
     order: list[int] = []
     done: set[str] = set()
@@ -275,7 +273,7 @@ def _order(
 
 
 def _closure_needs(needs: Mapping[str, Mapping[str, str]], start: str) -> set[str]:
-    return _closure({name: frozenset(targets) for name, targets in needs.items()}, start)
+    return reachable({name: frozenset(targets) for name, targets in needs.items()}, start)
 
 
 def _cycle(start: str, needs: Mapping[str, Mapping[str, str]]) -> list[str]:

@@ -6,24 +6,13 @@ LightGCN point gives bit-identical scores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from torch import Tensor
 
-from gnas.models.combine.base import AlignedCombination
-from gnas.models.opcost import OpCost
+from gnas.models.combine.sum import Sum
 
 
-class Mean(AlignedCombination):
+class Mean(Sum):
     """The average of the (projected) layer outputs."""
 
-    @classmethod
-    def cost(cls, widths: Sequence[int], dim: int, nodes: int) -> OpCost:
-        return cls.projection_cost(widths, dim, nodes) + OpCost(flops=float(nodes * dim * len(widths)))
-
     def forward(self, outputs: list[Tensor]) -> Tensor:
-        aligned = self.aligned(outputs)
-        total = aligned[0]
-        for h in aligned[1:]:
-            total = total + h
-        return total / len(aligned)
+        return super().forward(outputs) / len(outputs)
