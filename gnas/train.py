@@ -121,8 +121,12 @@ def train(
     device: str = "auto",
     out: Path = Path("runs"),
     on_epoch: Callable[[EpochLog], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> TrainOutcome:
-    """Train one architecture with early stopping on validation, then score test exactly once."""
+    """Train one architecture with early stopping on validation, then score test exactly once.
+
+    ``on_start`` runs once everything is validated and loaded, just before the first epoch.
+    """
     torch_device = resolve_device(device)
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     graph = graph.to(torch_device)
@@ -131,6 +135,8 @@ def train(
     torch.manual_seed(spec.seed)
     model = build_model(spec.architecture, graph.num_users, graph.num_items).to(torch_device)
     with new_run_dir(out, spec.name) as run:
+        if on_start is not None:
+            on_start()
         result = fit(model, graph, valid_eval, spec.training, seed=spec.seed, on_epoch=on_epoch)
         test = evaluate(model, graph, test_eval)
         _save_run(run.path, spec, split, model, result, test)

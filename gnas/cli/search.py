@@ -65,6 +65,7 @@ def search(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err_console,
+        transient=True,  # the summary table replaces the bar; an error stays a single line
     )
     task = progress.add_task("search", total=settings.max_trials, stage="trials", status="", start=False)
 

@@ -39,22 +39,26 @@ def train(
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
         console=err_console,
+        transient=True,  # the summary table replaces the bar; an error stays a single line
     )
     task = progress.add_task("train", total=spec.training.max_epochs, status="", start=False)
     best = float("-inf")
 
+    def on_start() -> None:  # only once data and model are ready: errors stay one line
+        progress.start()
+        progress.start_task(task)
+
     def on_epoch(log: Any) -> None:
         nonlocal best
-        if not progress.live.is_started:  # only once data and model are ready: errors stay one line
-            progress.start()
-            progress.start_task(task)
         if log.valid is not None:
             best = max(best, log.valid[metric])
         shown = f"valid {metric} {best:.4f}" if best > float("-inf") else ""
         progress.update(task, completed=log.epoch, status=f"loss {log.loss:.4f}  {shown}")
 
     try:
-        outcome = run_training(spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch)
+        outcome = run_training(
+            spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch, on_start=on_start
+        )
     finally:
         progress.stop()
     table = Table(title=f"{spec.name}: best epoch {outcome.fit.best_epoch} ({outcome.fit.stop_reason})")
