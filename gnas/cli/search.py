@@ -37,6 +37,7 @@ def search(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
     """Search the space; every trial goes to runs/<name>-<time>/trials.jsonl, the winner to best.yaml."""
+    from gnas.search.objectives import Objectives
     from gnas.search.run import SearchProgress
     from gnas.search.run import search as run_search
     from gnas.search.settings import SearchSettings
@@ -94,22 +95,26 @@ def search(
     finally:
         progress.stop()
 
-    objectives = settings.objectives
+    objectives = Objectives.from_specs(settings.objectives)
+    shown = [*objectives.names, *(name for name in ("params", "epochs") if name not in objectives.names)]
     table = Table(title=f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}")
-    for column in ("rank", "trial", *(o.metric for o in objectives), "params", "epochs", "architecture"):
+    for column in ("rank", "trial", *shown, "architecture"):
         table.add_column(column)
-    from gnas.search.objectives import Objectives
-
-    for rank, record in enumerate(outcome.leaderboard(Objectives.from_specs(objectives), top=10), start=1):
-        arch = summarize(decode(file_spec.space, record.candidate.genotype))
-        values = [f"{v:.4f}" if abs(v) < 1e4 else f"{v:,.0f}" for v in record.result.values]
-        params = f"{record.result.metrics.get('params', 0):,.0f}"
-        table.add_row(
-            str(rank), str(record.candidate.trial), *values, params, str(record.result.epochs), escape(arch)
-        )
+    for rank, record in enumerate(outcome.leaderboard(objectives, top=10), start=1):
+        figures = {**record.result.metrics, "epochs": record.result.epochs}
+        cells = [
+            f"{figures[name]:.4f}" if abs(figures[name]) < 1e4 else f"{figures[name]:,.0f}" for name in shown
+        ]
+        arch = escape(summarize(decode(file_spec.space, record.candidate.genotype)))
+        table.add_row(str(rank), str(record.candidate.trial), *cells, arch)
     console.print(table)
     console.print(f"trials: {outcome.run_dir / 'trials.jsonl'}", highlight=False, soft_wrap=True)
     if (outcome.run_dir / "best.yaml").exists():
         console.print(f"best: {outcome.run_dir / 'best.yaml'}  (retrain: gnas train FILE)", highlight=False)
     else:
         console.print("no trial finished: nothing to export", highlight=False)
+
+
+def _cell(value: float) -> str:
+    """Metrics with 4 decimals; counts (params, epochs) as whole numbers."""
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1e4 else f"{value:.4f}"
