@@ -240,6 +240,14 @@ def _block(
     return (entries if not problems else None), problems
 
 
+def _layer_params(entries: Sequence[Any] | None, layer: int, path: str) -> tuple[Param, ...]:
+    """The params of one layer index from its parsed ``(field, dimension, conditions, explicit)`` entries."""
+    return tuple(
+        Param(f"layers[{layer}].{field.name}", join_path(path, field.name), field, layer, dim, when, ex)
+        for field, dim, when, ex in entries or ()
+    )
+
+
 def _order(
     params: Sequence[Param], scope: str, fields: tuple[FieldInfo, ...]
 ) -> tuple[tuple[int, ...], list[Problem]]:
@@ -324,20 +332,7 @@ def space_problems(data: Any, path: str = "space") -> tuple[SearchSpace | None, 
         layer_entries, found = _block(raw_layers, lfields, LAYER, layers_path, outer)
         problems += found
         for layer in range(max_layers or 0):
-            blocks.append(
-                tuple(
-                    Param(
-                        f"layers[{layer}].{field.name}",
-                        join_path(layers_path, field.name),
-                        field,
-                        layer,
-                        dim,
-                        when,
-                        ex,
-                    )
-                    for field, dim, when, ex in layer_entries or ()
-                )
-            )
+            blocks.append(_layer_params(layer_entries, layer, layers_path))
     else:
         assert isinstance(raw_layers, list)
         if max_layers is not None and len(raw_layers) != max_layers:
@@ -353,20 +348,7 @@ def space_problems(data: Any, path: str = "space") -> tuple[SearchSpace | None, 
             at = join_path(layers_path, layer)
             layer_entries, found = _block(raw_layer, lfields, LAYER, at, outer)
             problems += found
-            blocks.append(
-                tuple(
-                    Param(
-                        f"layers[{layer}].{field.name}",
-                        join_path(at, field.name),
-                        field,
-                        layer,
-                        dim,
-                        when,
-                        ex,
-                    )
-                    for field, dim, when, ex in layer_entries or ()
-                )
-            )
+            blocks.append(_layer_params(layer_entries, layer, at))
     if problems:
         return None, _unique(problems)
     global_order, found = _order(globals_, GLOBAL, gfields)
