@@ -47,14 +47,22 @@ class TrainGraph:
 def build_train_graph(split: Split) -> TrainGraph:
     """Build the graph from the split's training edges; validation and test edges never enter it."""
     data = split.interactions
-    user_np, item_np = split.edges(TRAIN)
-    user = torch.from_numpy(np.ascontiguousarray(user_np))
-    item = torch.from_numpy(np.ascontiguousarray(item_np))
-    shifted = item + data.num_users
-    edge_index = torch.stack([torch.cat([user, shifted]), torch.cat([shifted, user])])
-    num_nodes = data.num_users + data.num_items
+    user, item = split.edges(TRAIN)
+    return graph_from_edges(user, item, data.num_users, data.num_items)
+
+
+def graph_from_edges(user: np.ndarray, item: np.ndarray, num_users: int, num_items: int) -> TrainGraph:
+    """The graph of the given (user index, item index) training edges, in their order.
+
+    A saved model folder rebuilds its graph with this from the training edges it stores.
+    """
+    user_t = torch.from_numpy(np.ascontiguousarray(user, dtype=np.int64))
+    item_t = torch.from_numpy(np.ascontiguousarray(item, dtype=np.int64))
+    shifted = item_t + num_users
+    edge_index = torch.stack([torch.cat([user_t, shifted]), torch.cat([shifted, user_t])])
+    num_nodes = num_users + num_items
     index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
         norm_adj = to_torch_csr_tensor(index, weight, size=(num_nodes, num_nodes))
-    return TrainGraph(data.num_users, data.num_items, user, item, edge_index, norm_adj)
+    return TrainGraph(num_users, num_items, user_t, item_t, edge_index, norm_adj)

@@ -32,6 +32,13 @@ class TrialRecord:
             "cached_from": self.cached_from,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrialRecord:
+        """The record of one ``trials.jsonl`` line (as :meth:`to_json` wrote it)."""
+        candidate = Candidate.from_json(data)
+        result = TrialResult.from_json({k: data[k] for k in TrialResult.__dataclass_fields__ if k in data})
+        return cls(candidate, result, data["architecture"], data.get("cached_from"))
+
 
 class RunLog:
     """Appends every finished trial before the controller hears of it, so a crash loses no result."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
 from gnas.architecture import LayerArch
@@ -70,3 +71,14 @@ class AttentionConvLayer(ConvLayer):
         layer = super().canonical(layer)
         # Concatenating or averaging a single head is the same layer.
         return layer.model_copy(update={"concat_heads": False}) if layer.heads == 1 else layer
+
+    def attention(self, x: Tensor, graph: TrainGraph) -> Tensor:
+        """Attention weights ``[edges, heads]`` over ``graph.edge_index`` (in its order) for input ``x``.
+
+        Subclasses keep their PyG layer (which accepts ``return_attention_weights``) in ``self.conv``.
+        """
+        conv: Any = self.conv
+        _, (edge_index, alpha) = conv(x, graph.edge_index, return_attention_weights=True)
+        if not torch.equal(edge_index, graph.edge_index):
+            raise RuntimeError("the attention layer reordered the edges")
+        return alpha
