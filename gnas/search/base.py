@@ -49,7 +49,8 @@ class TrialResult:
 
     ``metrics`` holds the validation metrics at the best epoch plus ``params``, ``latency`` (seconds
     to score all users) and ``train_time``; ``values`` the objective values in objective order (empty
-    unless ``status`` is ``ok``); ``curve`` the validation value of the primary metric per evaluation.
+    unless ``status`` is ``ok``); ``curve`` ``(epoch, validation value of the primary metric)`` per
+    evaluation; ``loss`` ``(epoch, mean training loss)`` per epoch.
     """
 
     status: Status
@@ -57,15 +58,36 @@ class TrialResult:
     values: tuple[float, ...] = ()
     epochs: int = 0
     seconds: float = 0.0
-    curve: tuple[float, ...] = ()
+    curve: tuple[tuple[int, float], ...] = ()
     error: str | None = None
+    loss: tuple[tuple[int, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "values": list(self.values), "curve": list(self.curve)}
+        return {
+            **asdict(self),
+            "values": list(self.values),
+            "curve": [list(point) for point in self.curve],
+            "loss": [list(point) for point in self.loss],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrialResult:
-        return cls(**{**data, "values": tuple(data["values"]), "curve": tuple(data["curve"])})
+        return cls(
+            **{
+                **data,
+                "values": tuple(data["values"]),
+                "curve": epoch_points(data.get("curve", ())),
+                "loss": epoch_points(data.get("loss", ())),
+            }
+        )
+
+
+def epoch_points(points: Any) -> tuple[tuple[int, float], ...]:
+    """``[[epoch, value], ...]`` as tuples; a bare list of values (older logs) counts epochs from 1."""
+    return tuple(
+        (int(p[0]), float(p[1])) if isinstance(p, list | tuple) else (i, float(p))
+        for i, p in enumerate(points, start=1)
+    )
 
 
 class Controller(ABC):

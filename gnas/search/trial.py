@@ -86,8 +86,8 @@ def run_trial(
             return should_prune(candidate, log.epoch, log.valid[metric])
 
         result = fit(model, graph, context.valid, training, seed=context.seed, on_epoch=on_epoch)
-        curve = tuple(log.valid[metric] for log in result.history if log.valid is not None)
-        if result.stop_reason == "non-finite loss" or not all(math.isfinite(v) for v in curve):
+        curve = tuple((log.epoch, log.valid[metric]) for log in result.history if log.valid is not None)
+        if result.stop_reason == "non-finite loss" or not all(math.isfinite(v) for _, v in curve):
             seconds = time.perf_counter() - started
             return TrialResult(
                 "failed",
@@ -103,13 +103,14 @@ def run_trial(
             "train_time": result.seconds,
         }
         epochs, seconds = result.epochs_run, time.perf_counter() - started
+        loss = tuple((log.epoch, log.loss) for log in result.history)
         violation = objectives.violation(metrics)
         if violation is not None:
-            return TrialResult("infeasible", metrics, (), epochs, seconds, curve, error=violation)
+            return TrialResult("infeasible", metrics, (), epochs, seconds, curve, violation, loss)
         values = objectives.values(metrics)
         if result.stop_reason == "pruned":
-            return TrialResult("pruned", metrics, values, epochs, seconds, curve)
-        return TrialResult("ok", metrics, values, epochs, seconds, curve)
+            return TrialResult("pruned", metrics, values, epochs, seconds, curve, loss=loss)
+        return TrialResult("ok", metrics, values, epochs, seconds, curve, loss=loss)
     except Exception as exc:  # any failure of one architecture is recorded; the search goes on
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         error = f"{type(exc).__name__}: {message}"
