@@ -116,6 +116,9 @@ class TrainSpec(_Strict):
     split: SplitSpec = Field(default_factory=SplitSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     architecture: Architecture = Field(default_factory=Architecture)
+    search_result: dict[str, Any] | None = Field(
+        None, description="what a search measured for this architecture (gnas export); not used to train"
+    )
 
 
 def _location(loc: tuple[Any, ...]) -> str:

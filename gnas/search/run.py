@@ -23,12 +23,14 @@ from gnas.execution.inline import InlineExecutor
 from gnas.runs import new_run_path
 from gnas.search.base import Budget, Candidate, TrialResult
 from gnas.search.driver import drive
+from gnas.search.export import Choice, trial_yaml
 from gnas.search.objectives import Objectives
+from gnas.search.ranking import leaderboard
 from gnas.search.registry import build_controller
 from gnas.search.runlog import RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext, run_trial
-from gnas.space import SearchFile, architecture_mapping, decode, summarize, train_config
+from gnas.space import SearchFile, architecture_mapping, decode, summarize
 from gnas.train import prepare_graph, ranking_evaluator, versions
 from gnas.training.metrics import parse_metric
 
@@ -56,9 +58,7 @@ class SearchOutcome:
 
     def leaderboard(self, objectives: Objectives, top: int | None = None) -> list[TrialRecord]:
         """Finished full-budget trials, best primary objective first (lower-budget ones if none ran)."""
-        ok = [r for r in self.records if r.result.status == "ok" and r.cached_from is None]
-        full = [r for r in ok if r.candidate.budget == Budget()] or ok
-        ranked = sorted(full, key=lambda r: -objectives.weights[0] * r.result.values[0])
+        ranked = leaderboard(self.records, objectives)
         return ranked[:top] if top else ranked
 
 
@@ -91,13 +91,9 @@ def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objecti
     ]
     pd.DataFrame(rows).to_csv(outcome.run_dir / "leaderboard.csv", index=False)
     if ranked:
-        best = ranked[0]
-        config = train_config(file, decode(file.space, best.candidate.genotype), f"{file.name}-best")
-        header = (
-            f"# Best of search {outcome.run_dir.name}: trial {best.candidate.trial}, validation "
-            f"{objectives.primary.metric} {best.result.values[0]:.4f}. Retrain with `gnas train`.\n"
-        )
-        (outcome.run_dir / "best.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False))
+        choice = Choice(ranked[0], f"{file.name}-best", f"best by validation {objectives.primary.metric}")
+        text = trial_yaml(file, outcome.run_dir.name, choice, objectives)
+        (outcome.run_dir / "best.yaml").write_text(text)
 
 
 def search(

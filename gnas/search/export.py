@@ -1,0 +1,200 @@
+"""``gnas export``: one trial of a search run folder as a self-contained ``gnas train`` file.
+
+The file holds the search's data set reference, split, training settings and seed, the trial's
+architecture, and under ``search_result`` what the search measured on validation (``gnas train``
+keeps it in the run's config.yaml and does not use it to train). The search writes its ``best.yaml``
+with the same function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gnas.errors import GnasError
+from gnas.search.base import Budget
+from gnas.search.objectives import Objectives
+from gnas.search.ranking import leaderboard, pareto_front
+from gnas.search.runlog import TRIALS, TrialRecord, read_trials
+from gnas.space import SearchFile, decode, parse_search_file, train_config
+from gnas.spec import load_yaml, parse_train_spec
+
+SPEC = "spec.yaml"
+
+
+@dataclass(frozen=True)
+class SearchRun:
+    """A search run folder as written so far: its resolved search file and its finished trials."""
+
+    path: Path
+    file: SearchFile
+    objectives: Objectives
+    records: list[TrialRecord]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The trial to export, the run name it gets in ``gnas train`` and why it was chosen."""
+
+    record: TrialRecord
+    name: str
+    why: str
+
+
+class ParetoIndexError(GnasError):
+    """``--pareto N`` outside the front; ``front`` lets the caller show the points there are."""
+
+    def __init__(self, message: str, front: list[TrialRecord]) -> None:
+        super().__init__(message)
+        self.front = front
+
+
+def load_search_run(path: Path) -> SearchRun:
+    """Read ``spec.yaml`` and ``trials.jsonl`` of a ``gnas search`` run folder (one-line errors)."""
+    if not path.is_dir():
+        raise GnasError(f"{path}: no such folder (give a `gnas search` run folder)")
+    if not (path / SPEC).is_file():
+        raise GnasError(f"{path}: not a search run folder (no {SPEC})")
+    data = {k: v for k, v in load_yaml(path / SPEC).items() if k not in ("source", "versions")}
+    file = parse_search_file(data, str(path / SPEC))
+    objectives = Objectives.from_specs(file.search.objectives, file.search.constraints)
+    if not (path / TRIALS).is_file():
+        raise GnasError(f"{path / TRIALS}: missing (no trial of this search has finished)")
+    try:
+        records = [TrialRecord.from_json(line) for line in read_trials(path)]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise GnasError(f"{path / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
+    return SearchRun(path, file, objectives, records)
+
+
+def describe_values(record: TrialRecord, objectives: Objectives) -> str:
+    """``ndcg@20 0.1234, params 52,096``: the trial's objective values."""
+    return ", ".join(
+        f"{name} {value:,.0f}" if abs(value) >= 1e4 else f"{name} {value:.4f}"
+        for name, value in zip(objectives.names, record.result.values, strict=True)
+    )
+
+
+def choose(run: SearchRun, trial: int | None = None, pareto: int | None = None) -> Choice:
+    """The best trial by the primary objective, trial ``trial``, or the ``pareto``-th point (from 1) of
+    the Pareto front ordered by the primary objective."""
+    name, primary = run.file.name, run.objectives.primary.metric
+    if trial is not None and pareto is not None:
+        raise GnasError("--trial and --pareto: give one of them, not both")
+    if trial is not None:
+        found = [r for r in run.records if r.candidate.trial == trial]
+        if not found:
+            known = sorted(r.candidate.trial for r in run.records)
+            shown = f"{known[0]}..{known[-1]}" if known else "none"
+            raise GnasError(f"--trial {trial}: no such trial in {run.path / TRIALS} (trials: {shown})")
+        record = found[-1]
+        if record.result.status != "ok":
+            reason = f": {record.result.error}" if record.result.error else ""
+            raise GnasError(
+                f"--trial {trial}: the trial is {record.result.status}{reason}; only ok trials export"
+            )
+        return Choice(record, f"{name}-trial{trial}", f"trial {trial}")
+    if pareto is not None:
+        if len(run.objectives.specs) < 2:
+            raise GnasError(f"--pareto: the search has one objective ({primary}); use --trial or the default")
+        front = pareto_front(run.records, run.objectives)
+        if not 1 <= pareto <= len(front):
+            raise ParetoIndexError(
+                f"--pareto {pareto}: the Pareto front has {len(front)} point(s), numbered 1.. by {primary}",
+                front,
+            )
+        return Choice(
+            front[pareto - 1], f"{name}-pareto{pareto}", f"Pareto point {pareto} of {len(front)} by {primary}"
+        )
+    ranked = leaderboard(run.records, run.objectives)
+    if not ranked:
+        raise GnasError(f"{run.path}: no trial finished ok; nothing to export")
+    return Choice(ranked[0], f"{name}-best", f"best by validation {primary}")
+
+
+def search_result(run_name: str, record: TrialRecord, objectives: Objectives) -> dict[str, Any]:
+    """What the search measured for the trial, on validation only."""
+    result, budget = record.result, record.candidate.budget
+    data: dict[str, Any] = {
+        "run": run_name,
+        "trial": record.candidate.trial,
+        "objectives": dict(zip(objectives.names, result.values, strict=True)),
+        "valid": {key: value for key, value in result.metrics.items() if "@" in key},
+        "epochs": result.epochs,
+    }
+    if "params" in result.metrics:
+        data["params"] = int(result.metrics["params"])
+    if budget != Budget():
+        data["budget"] = dataclasses.asdict(budget)
+    return data
+
+
+def trial_yaml(file: SearchFile, run_name: str, choice: Choice, objectives: Objectives) -> str:
+    """The ``gnas train`` file of the chosen trial, with a comment saying where it comes from."""
+    record = choice.record
+    config = train_config(file, decode(file.space, record.candidate.genotype), choice.name)
+    config["search_result"] = search_result(run_name, record, objectives)
+    parse_train_spec(config, f"{run_name} trial {record.candidate.trial}")
+    budget = record.candidate.budget
+    note = ""
+    if budget != Budget():
+        note = f"\n# The search trained it with a lower budget ({budget}); this file trains the full one."
+    header = (
+        f"# Trial {record.candidate.trial} of search {run_name} ({choice.why}): validation "
+        f"{describe_values(record, objectives)}.{note}\n"
+        f"# Self-contained: `gnas train FILE` retrains it from scratch with seed {file.seed} and scores "
+        f"test once.\n# genotype: {json.dumps(list(record.candidate.genotype))}\n"
+    )
+    return header + yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
+
+
+def write_text_atomic(path: Path, text: str, *, force: bool = False, option: str = "--output") -> None:
+    """Write ``text`` to ``path`` through a temporary sibling; an existing file is kept unless ``force``."""
+    if path.is_dir():
+        raise GnasError(f"{option}: {path} is a folder; give a file name")
+    if path.exists() and not force:
+        raise GnasError(f"{option}: {path} already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_trial(
+    run_dir: Path,
+    output: Path,
+    *,
+    trial: int | None = None,
+    pareto: int | None = None,
+    force: bool = False,
+) -> Choice:
+    """Write the chosen trial of a search run as a ``gnas train`` file; nothing is written on an error."""
+    run = load_search_run(run_dir)
+    choice = choose(run, trial, pareto)
+    text = trial_yaml(run.file, run.path.name, choice, run.objectives)
+    write_text_atomic(output, text, force=force)
+    return choice
+
+
+__all__ = [
+    "Choice",
+    "ParetoIndexError",
+    "SearchRun",
+    "choose",
+    "export_trial",
+    "load_search_run",
+    "search_result",
+    "trial_yaml",
+]
