@@ -34,11 +34,16 @@ class RunDir:
     final: Path
 
 
-def new_run_path(out: Path, name: str) -> Path:
-    """``out/<name>-<timestamp>`` (with a suffix if taken); checks the name and that ``out`` can hold it."""
+def new_run_path(out: Path, name: str, exact: bool = False) -> Path:
+    """``out/<name>`` when ``exact`` (refused if taken), else ``out/<name>-<timestamp>`` (with a suffix
+    if taken); checks the name and that ``out`` can hold it."""
     check_run_name(name)
     if out.exists() and not out.is_dir():
         raise GnasError(f"--out: {out} exists and is not a folder")
+    if exact:
+        if (out / name).exists():
+            raise GnasError(f"--name: {out / name} already exists; choose another name")
+        return out / name
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path, suffix = out / f"{name}-{stamp}", 1
     while path.exists():
@@ -48,12 +53,13 @@ def new_run_path(out: Path, name: str) -> Path:
 
 
 @contextmanager
-def new_run_dir(out: Path, name: str) -> Iterator[RunDir]:
-    """Yield a temporary folder to fill; on success it is renamed to ``out/<name>-<timestamp>``.
+def new_run_dir(out: Path, name: str, exact: bool = False) -> Iterator[RunDir]:
+    """Yield a temporary folder to fill; on success it is renamed to ``out/<name>-<timestamp>``
+    (``out/<name>`` when ``exact``).
 
     On any exception the temporary folder is removed, so no half-written run is ever left behind.
     """
-    final = new_run_path(out, name)
+    final = new_run_path(out, name, exact)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-", suffix=".partial"))
     try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from gnas.execution.inline import InlineExecutor
 from gnas.search.base import Candidate, TrialResult
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, decode
@@ -46,3 +47,10 @@ def synthetic_evaluate(space: SearchSpace, objectives: Objectives):  # noqa: ANN
         return results
 
     return evaluate
+
+
+def inline(
+    evaluate: Callable[[Sequence[Candidate]], Sequence[TrialResult]], slots: int = 1
+) -> InlineExecutor:
+    """An in-process executor over a batch ``evaluate``, handing out ``slots`` candidates at once."""
+    return InlineExecutor(lambda candidate: evaluate([candidate])[0], slots)

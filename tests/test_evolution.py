@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synthetic_search import synthetic_evaluate
+from synthetic_search import inline, synthetic_evaluate
 
 from gnas.errors import GnasError
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
@@ -64,8 +64,7 @@ def run(
     evaluate = evaluate or synthetic_evaluate(controller.space, controller.objectives)
     drive(
         controller,
-        evaluate,
-        parallel=parallel,
+        inline(evaluate, parallel),
         max_trials=max_trials,
         on_result=lambda c, r, _: told.append((c, r)),
     )
@@ -183,7 +182,7 @@ def test_elitism_best_never_lost() -> None:
         if controller.population:
             bests.append(max(m.values[0] for m in controller.population if m.values))
 
-    drive(controller, evaluate, on_told=on_told)
+    drive(controller, inline(evaluate), on_change=on_told)
     assert len(set(bests)) > 1 and bests == sorted(bests)
     assert controller.best()[0][1][0] == bests[-1]
     assert controller.best()[0][0] in {m.genotype for m in controller.population}

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from optuna.trial import TrialState
 from space_helpers import space_dicts
-from synthetic_search import synthetic_evaluate
+from synthetic_search import inline, synthetic_evaluate
 
 from gnas.errors import GnasError
 from gnas.search.base import Budget, Candidate, TrialResult
@@ -50,7 +50,7 @@ def controller(
 def run(ctl: OptunaController, trials: int, parallel: int = 1) -> list[tuple[Candidate, TrialResult]]:
     told: list[tuple[Candidate, TrialResult]] = []
     evaluate = synthetic_evaluate(ctl.space, ctl.objectives)
-    drive(ctl, evaluate, max_trials=trials, parallel=parallel, on_result=lambda c, r, _: told.append((c, r)))
+    drive(ctl, inline(evaluate, parallel), max_trials=trials, on_result=lambda c, r, _: told.append((c, r)))
     return told
 
 
@@ -166,7 +166,7 @@ def test_pruner_prunes_decreasing_curves(pruner: str) -> None:
                 results.append(TrialResult("ok", {"ndcg@20": curve[-1]}, (curve[-1],), curve=tuple(curve)))
         return results
 
-    drive(ctl, evaluate, max_trials=14)
+    drive(ctl, inline(evaluate), max_trials=14)
     states = [t.state for t in ctl.study.trials]
     assert states[0] == TrialState.COMPLETE
     assert TrialState.PRUNED in states

@@ -1,1 +1,1 @@
-"""Executors run trials: in this process (inline) or, later, on Ray workers."""
+"""Executors run trials for the search loop: in this process (inline) or, later, on Ray workers."""

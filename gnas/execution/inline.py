@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections import deque
 
-T = TypeVar("T")
-R = TypeVar("R")
+from gnas.execution.base import TrialFunction
+from gnas.search.base import Candidate, TrialResult
 
 
 class InlineExecutor:
-    """A ``map``-like executor, as DEAP's toolbox uses one; ``slots`` is how many trials run at once."""
+    """Runs each submitted candidate, in submission order, when its result is asked for.
 
-    slots = 1
+    ``slots`` > 1 only lets the loop hand out several candidates at once (as a parallel executor
+    would); they still run one at a time.
+    """
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return [fn(item) for item in items]
+    def __init__(self, trial: TrialFunction, slots: int = 1) -> None:
+        self.trial = trial
+        self.slots = slots
+        self._queue: deque[Candidate] = deque()
+
+    def submit(self, candidate: Candidate) -> None:
+        self._queue.append(candidate)
+
+    def next_result(self) -> tuple[Candidate, TrialResult]:
+        candidate = self._queue.popleft()
+        return candidate, self.trial(candidate)
+
+    def shutdown(self) -> None:
+        self._queue.clear()

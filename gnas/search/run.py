@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,7 +112,7 @@ def search(
     file = _for_objectives(file, objectives, file.seed if seed is None else seed)
     seed = file.seed
     torch_device = resolve_device(device)
-    run_path = new_run_path(out, name or file.name)
+    run_path = new_run_path(out, name or file.name, exact=name is not None)
     split, graph = prepare_graph(file.dataset, file.split, data_dir)
     valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
 
@@ -136,13 +136,11 @@ def search(
     (run_path / "spec.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
     context = TrialContext(file.space, objectives, graph.to(torch_device), valid, file.training, seed)
-    executor = InlineExecutor()
     log = RunLog(run_path)
     outcome = SearchOutcome(run_path)
     started = time.monotonic()
 
-    def evaluate(candidates: Sequence[Candidate]) -> list[TrialResult]:
-        return executor.map(lambda c: run_trial(context, c, controller.should_prune), candidates)
+    executor = InlineExecutor(lambda candidate: run_trial(context, candidate, controller.should_prune))
 
     def on_result(candidate: Candidate, result: TrialResult, cached_from: int | None) -> None:
         arch = architecture_mapping(decode(file.space, candidate.genotype))
@@ -168,17 +166,17 @@ def search(
     try:
         state = drive(
             controller,
-            evaluate,
-            parallel=executor.slots,
+            executor,
             max_trials=settings.max_trials,
             deadline=deadline,
             on_result=on_result,
-            on_told=lambda: log.checkpoint(controller.state_dict()),
+            on_change=lambda: log.checkpoint(controller.state_dict()),
         )
         outcome.stop_reason = state.stop_reason
     except KeyboardInterrupt:
         outcome.stop_reason = "interrupted"
     finally:
+        executor.shutdown()
         log.close()
         _write_summary(outcome, file, objectives)
     return outcome
