@@ -122,9 +122,11 @@ def train(
     out: Path = Path("runs"),
     on_epoch: Callable[[EpochLog], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    name: str | None = None,
 ) -> TrainOutcome:
     """Train one architecture with early stopping on validation, then score test exactly once.
 
+    The run lands in ``out/<name>`` when ``name`` is given, else in ``out/<spec.name>-<timestamp>``.
     ``on_start`` runs once everything is validated and loaded, just before the first epoch.
     """
     torch_device = resolve_device(device)
@@ -134,7 +136,7 @@ def train(
     check_fits(spec.architecture, GraphSize.of(graph), torch_device, batch_size=spec.training.batch_size)
     torch.manual_seed(spec.seed)
     model = build_model(spec.architecture, graph.num_users, graph.num_items).to(torch_device)
-    with new_run_dir(out, spec.name) as run:
+    with new_run_dir(out, name or spec.name, exact=name is not None) as run:
         if on_start is not None:
             on_start()
         result = fit(model, graph, valid_eval, spec.training, seed=spec.seed, on_epoch=on_epoch)

@@ -19,7 +19,9 @@ def train(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int | None, typer.Option(help="Overrides the YAML's seed.")] = None,
     out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
-    name: Annotated[str | None, typer.Option(help="Run name (default: the YAML's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Run folder name under --out (default: the YAML's name + time).")
+    ] = None,
 ) -> None:
     """Train one architecture, early-stop on validation, score test once and save the run."""
     from gnas.runs import check_run_name
@@ -57,7 +59,7 @@ def train(
 
     try:
         outcome = run_training(
-            spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch, on_start=on_start
+            spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch, on_start=on_start, name=name
         )
     finally:
         progress.stop()
