@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -70,11 +71,34 @@ def new_run_dir(out: Path, name: str, exact: bool = False) -> Iterator[RunDir]:
         raise
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a file atomically (temp file, fsync, rename): a crash leaves the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write JSON atomically (temp file, fsync, rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_text(path, json.dumps(payload, indent=2, sort_keys=True))
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold the run folder for this process: a second search or resume of it is refused."""
+    with open(path / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GnasError(f"{path}: another gnas process is running this search") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -109,6 +109,7 @@ class OptunaController(Controller):
         self._study: optuna.Study | None = None
         self._storage: optuna.storages.BaseStorage | None = None
         self._pending: dict[int, tuple[int, Candidate]] = {}  # gnas trial -> (optuna number, candidate)
+        self._requeued: list[Candidate] = []  # pending when a state was saved: asked again first
         self._trials: dict[int, optuna.Trial] = {}  # optuna number -> live trial
 
     @property
@@ -172,8 +173,8 @@ class OptunaController(Controller):
         return self._trials[number]
 
     def ask(self, n: int) -> list[Candidate]:
-        candidates = []
-        for _ in range(n):
+        candidates, self._requeued = self._requeued[:n], self._requeued[n:]
+        for _ in range(n - len(candidates)):
             trial = self.study.ask()
             try:
                 genotype = suggest_genotype(self.space, partial(suggest_value, trial))
@@ -245,3 +246,8 @@ class OptunaController(Controller):
             candidate, number = Candidate.from_json(entry["candidate"]), int(entry["number"])
             if not self._finished(number):
                 self._pending[candidate.trial] = (number, candidate)
+        self._requeued = sorted((c for _, c in self._pending.values()), key=lambda c: c.trial)
+        numbers = {number for number, _ in self._pending.values()}
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if trial.number not in numbers:  # asked after the last checkpoint: its candidate is gone
+                self.study.tell(trial.number, state=TrialState.FAIL)

@@ -18,18 +18,30 @@ class RandomController(Controller):
     def __init__(self, space: SearchSpace, objectives: Objectives, seed: int) -> None:
         super().__init__(space, objectives, seed)
         self.rng = random.Random(seed)
+        self.in_flight: dict[int, Candidate] = {}
+        self.queue: list[Candidate] = []  # in flight when a state was saved: asked again first
 
     def ask(self, n: int) -> list[Candidate]:
-        return [Candidate(self._new_trial(), sample(self.space, self.rng)) for _ in range(n)]
+        handed, self.queue = self.queue[:n], self.queue[n:]
+        handed += [Candidate(self._new_trial(), sample(self.space, self.rng)) for _ in range(n - len(handed))]
+        self.in_flight.update((candidate.trial, candidate) for candidate in handed)
+        return handed
 
     def tell(self, candidate: Candidate, result: TrialResult) -> None:
-        pass
+        self.in_flight.pop(candidate.trial, None)
 
     def state_dict(self) -> dict[str, Any]:
         version, internal, gauss = self.rng.getstate()
-        return {**super().state_dict(), "rng": [version, list(internal), gauss]}
+        waiting = [*self.in_flight.values(), *self.queue]
+        return {
+            **super().state_dict(),
+            "rng": [version, list(internal), gauss],
+            "in_flight": [candidate.to_json() for candidate in sorted(waiting, key=lambda c: c.trial)],
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
+        self.in_flight = {}
+        self.queue = [Candidate.from_json(entry) for entry in state.get("in_flight", [])]

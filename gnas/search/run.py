@@ -13,17 +13,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
+from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
 from gnas.execution.inline import InlineExecutor
-from gnas.runs import new_run_path
-from gnas.search.base import Budget, Candidate, TrialResult
-from gnas.search.driver import drive
-from gnas.search.export import Choice, trial_yaml
+from gnas.runs import new_run_path, run_lock, write_text
+from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.checkpoint import Checkpoint
+from gnas.search.driver import DriveState, drive
+from gnas.search.export import SPEC, Choice, trial_yaml
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard
 from gnas.search.registry import build_controller
@@ -32,7 +35,7 @@ from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext, run_trial
 from gnas.space import SearchFile, architecture_mapping, decode, summarize
 from gnas.train import prepare_graph, ranking_evaluator, versions
-from gnas.training.metrics import parse_metric
+from gnas.training.metrics import RankingEvaluator, parse_metric
 
 OnTrial = Callable[["SearchProgress"], None]
 
@@ -62,7 +65,7 @@ class SearchOutcome:
         return ranked[:top] if top else ranked
 
 
-def _for_objectives(file: SearchFile, objectives: Objectives, seed: int) -> SearchFile:
+def for_objectives(file: SearchFile, objectives: Objectives, seed: int) -> SearchFile:
     """Evaluate every objective's K, early-stop trials on the primary objective when it is a ranking
     metric, and record the search's seed (``best.yaml`` retrains with it)."""
     ks = set(file.training.ks)
@@ -96,6 +99,21 @@ def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objecti
         (outcome.run_dir / "best.yaml").write_text(text)
 
 
+def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
+    """What ``spec.yaml`` records: the whole search as it runs, with the versions that ran it."""
+    return {
+        "name": file.name,
+        "seed": file.seed,
+        "source": file.source,
+        "dataset": file.dataset.model_dump(mode="json"),
+        "split": file.split.model_dump(mode="json"),
+        "training": file.training.model_dump(mode="json"),
+        "space": file.space_data,
+        "search": {**settings.model_dump(mode="json"), "optuna": settings.optuna.shown()},
+        "versions": versions(),
+    }
+
+
 def search(
     file: SearchFile,
     settings: SearchSettings,
@@ -107,38 +125,71 @@ def search(
     seed: int | None = None,
     on_trial: OnTrial | None = None,
 ) -> SearchOutcome:
-    """Run a whole search and return its trials, best trial and why it stopped."""
+    """Run a whole search in a new run folder (``out/<name>``, or ``out/<file name>-<time>``) and
+    return its trials, best trial and why it stopped."""
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
-    file = _for_objectives(file, objectives, file.seed if seed is None else seed)
-    seed = file.seed
-    torch_device = resolve_device(device)
+    file = for_objectives(file, objectives, file.seed if seed is None else seed)
     run_path = new_run_path(out, name or file.name, exact=name is not None)
-    split, graph = prepare_graph(file.dataset, file.split, data_dir)
-    valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
-
+    data = SearchData.load(file, data_dir, device)
     run_path.mkdir(parents=True)
-    try:
-        controller = build_controller(settings, file.space, objectives, seed, Budget(), run_path)
-    except BaseException:
-        shutil.rmtree(run_path, ignore_errors=True)
-        raise
-    resolved = {
-        "name": file.name,
-        "seed": seed,
-        "source": file.source,
-        "dataset": file.dataset.model_dump(mode="json"),
-        "split": file.split.model_dump(mode="json"),
-        "training": file.training.model_dump(mode="json"),
-        "space": file.space_data,
-        "search": {**settings.model_dump(mode="json"), "optuna": settings.optuna.shown()},
-        "versions": versions(),
-    }
-    (run_path / "spec.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    with run_lock(run_path):
+        try:
+            controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_path)
+            write_text(run_path / SPEC, yaml.safe_dump(resolved_spec(file, settings), sort_keys=False))
+            RunLog(run_path).close()  # an empty trials.jsonl marks a search run folder from the start
+            Checkpoint.now(controller.state_dict(), 0.0).write(run_path)
+        except BaseException:
+            shutil.rmtree(run_path, ignore_errors=True)
+            raise
+        session = Session(file, settings, objectives, controller, run_path)
+        return execute(session, data, on_trial)
 
-    context = TrialContext(file.space, objectives, graph.to(torch_device), valid, file.training, seed)
-    log = RunLog(run_path)
-    outcome = SearchOutcome(run_path)
-    started = time.monotonic()
+
+@dataclass(frozen=True)
+class SearchData:
+    """The training graph and the validation evaluator, on the search's device (no test data)."""
+
+    graph: TrainGraph
+    valid: RankingEvaluator
+
+    @classmethod
+    def load(cls, file: SearchFile, data_dir: Path | None, device: str) -> SearchData:
+        """Load, split and check the data (before anything is written)."""
+        torch_device = resolve_device(device)
+        split, graph = prepare_graph(file.dataset, file.split, data_dir)
+        valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
+        return cls(graph.to(torch_device), valid)
+
+
+@dataclass
+class Session:
+    """A search ready to run: new, or restored from its run folder (``records`` and ``elapsed`` so far)."""
+
+    file: SearchFile
+    settings: SearchSettings
+    objectives: Objectives
+    controller: Controller
+    run_path: Path
+    records: list[TrialRecord] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> SearchOutcome:
+    """Drive the session's controller to a stop, logging every trial and checkpointing every change."""
+    file, settings, objectives = session.file, session.settings, session.objectives
+    controller = session.controller
+    context = TrialContext(file.space, objectives, data.graph, data.valid, file.training, file.seed)
+    outcome = SearchOutcome(session.run_path, list(session.records))
+    outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
+    state = DriveState()
+    for record in outcome.records:
+        if record.cached_from is None:
+            key = (record.candidate.genotype, record.candidate.budget)
+            state.cache.setdefault(key, (record.candidate.trial, record.result))
+            state.trained += 1
+    logged = {r.candidate.trial: (r.candidate, r.result) for r in outcome.records}
+    log = RunLog(session.run_path)
+    started = time.monotonic() - session.elapsed
 
     executor = InlineExecutor(lambda candidate: run_trial(context, candidate, controller.should_prune))
 
@@ -162,6 +213,9 @@ def search(
                 )
             )
 
+    def checkpoint() -> None:
+        Checkpoint.now(controller.state_dict(), time.monotonic() - started).write(session.run_path)
+
     deadline = None if settings.time_budget is None else started + settings.time_budget
     try:
         state = drive(
@@ -169,8 +223,10 @@ def search(
             executor,
             max_trials=settings.max_trials,
             deadline=deadline,
+            state=state,
+            logged=logged,
             on_result=on_result,
-            on_change=lambda: log.checkpoint(controller.state_dict()),
+            on_change=checkpoint,
         )
         outcome.stop_reason = state.stop_reason
     except KeyboardInterrupt:

@@ -1,18 +1,20 @@
-"""A search's run folder: the resolved spec, the trial log (append + flush + fsync) and the checkpoints."""
+"""A search's trial log, ``trials.jsonl``: one line per finished trial, appended, flushed and fsynced."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gnas.runs import write_json
+from gnas.errors import GnasError
 from gnas.search.base import Candidate, TrialResult
 
 TRIALS = "trials.jsonl"
-CONTROLLER_STATE = "controller.json"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,48 @@ class RunLog:
         self._trials.flush()
         os.fsync(self._trials.fileno())
 
-    def checkpoint(self, controller_state: dict[str, Any]) -> None:
-        write_json(self.path / CONTROLLER_STATE, controller_state)
-
     def close(self) -> None:
         self._trials.close()
 
 
 def read_trials(path: Path) -> list[dict[str, Any]]:
-    """The trial records of a run folder."""
-    with open(path / TRIALS, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """The trial records of a run folder. A last line cut short (a crash mid-write) is left out with a
+    warning; a bad line before it is an error."""
+    return _read_lines(path / TRIALS)[0]
+
+
+def repair_trials(path: Path) -> list[dict[str, Any]]:
+    """Like :func:`read_trials`, and cut a last line left short by a crash off the file, so that
+    appending goes on after the last complete record."""
+    records, good_bytes = _read_lines(path / TRIALS)
+    with open(path / TRIALS, "r+b") as handle:
+        if handle.seek(0, os.SEEK_END) != good_bytes:
+            handle.truncate(good_bytes)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return records
+
+
+def _read_lines(file: Path) -> tuple[list[dict[str, Any]], int]:
+    """The records and the length in bytes of the complete lines that hold them."""
+    data = file.read_bytes()
+    records: list[dict[str, Any]] = []
+    good_bytes = start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        line = data[start : len(data) if end < 0 else end]
+        try:
+            record = json.loads(line) if line.strip() else None
+        except ValueError:
+            if end >= 0 and data[end + 1 :].strip():
+                raise GnasError(f"{file}: line {len(records) + 1} is not a trial record") from None
+            record = None
+            end = -1  # fall through to the truncated-tail warning
+        if end < 0:
+            if line.strip():
+                log.warning("%s: dropped a last line cut short by a crash (that trial runs again)", file)
+            break
+        if record is not None:
+            records.append(record)
+        good_bytes = start = end + 1
+    return records, good_bytes
