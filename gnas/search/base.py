@@ -50,7 +50,9 @@ class TrialResult:
     ``metrics`` holds the validation metrics at the best epoch plus ``params``, ``latency`` (seconds
     to score all users) and ``train_time``; ``values`` the objective values in objective order (empty
     unless ``status`` is ``ok``); ``curve`` ``(epoch, validation value of the primary metric)`` per
-    evaluation; ``loss`` ``(epoch, mean training loss)`` per epoch.
+    evaluation; ``loss`` ``(epoch, mean training loss)`` per epoch. ``worker`` names where it ran
+    (Ray node and process; None in process) and ``retries`` how often it was re-run after its
+    worker died.
     """
 
     status: Status
@@ -61,6 +63,8 @@ class TrialResult:
     curve: tuple[tuple[int, float], ...] = ()
     error: str | None = None
     loss: tuple[tuple[int, float], ...] = ()
+    worker: str | None = None
+    retries: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
