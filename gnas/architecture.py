@@ -24,11 +24,12 @@ _REGISTRIES = {
     "norm": ("gnas.models.ops", "NORMS"),
     "combine": ("gnas.models.combine", "COMBINATIONS"),
     "score": ("gnas.models.scores", "SCORES"),
+    "fusion_op": ("gnas.models.fusion", "FUSIONS"),
 }
 
 
 def registry(kind: str) -> Mapping[str, Any]:
-    """The live registry of ``kind`` (conv, activation, norm, combine or score): name -> implementation."""
+    """The live registry of ``kind`` (conv, activation, norm, combine, score or fusion_op): name -> class."""
     import importlib
 
     module, name = _REGISTRIES[kind]
@@ -48,7 +49,7 @@ def _check(kind: str, value: str) -> str:
 
 
 def __getattr__(attribute: str) -> tuple[str, ...]:
-    """``CONVS``, ``ACTIVATIONS``, ``NORMS``, ``COMBINATIONS``, ``SCORES``: the registered names;
+    """``CONVS``, ``ACTIVATIONS``, ``NORMS``, ``COMBINATIONS``, ``SCORES``, ``FUSIONS``: the registered names;
     ``ATTENTION_CONVS`` / ``AGGREGATING_CONVS``: the convs that read ``heads`` / ``aggr``."""
     kinds = {
         "CONVS": "conv",
@@ -56,6 +57,7 @@ def __getattr__(attribute: str) -> tuple[str, ...]:
         "NORMS": "norm",
         "COMBINATIONS": "combine",
         "SCORES": "score",
+        "FUSIONS": "fusion_op",
     }
     if attribute in kinds:
         return names(kinds[attribute])
@@ -99,9 +101,17 @@ class LayerArch(_Frozen):
 
 
 class Architecture(_Frozen):
-    """A whole recommender: ID embeddings, ``layers``, how layer outputs combine, how pairs are scored.
+    """A whole recommender: ID embeddings, ``layers``, how layer outputs combine, how pairs are scored,
+    and whether item text features are fused in.
 
     In YAML, ``num_layers: N`` with ``layers`` a single mapping (or absent) repeats that layer N times.
+
+    Text fusion (:mod:`gnas.models.fusion`): ``fusion`` says where the language-model features of the
+    items enter (``none``: the plain graph model, exactly; ``input``: the initial item representation;
+    ``output``: the final one; ``both``), ``fusion_op`` how (concat, add, gate, attention),
+    ``fusion_layers``/``fusion_dim`` the depth and hidden width of the text projection, and
+    ``fusion_user_profile`` whether users are fused with the mean text of their training items too.
+    The fields are flat, like every global field, so each is a search dimension of its own.
     """
 
     embedding_dim: int = Field(64, ge=1)
@@ -109,8 +119,13 @@ class Architecture(_Frozen):
     combine: str = "mean"
     score: str = "dot"
     temperature: float = Field(0.2, gt=0.0)
+    fusion: Literal["none", "input", "output", "both"] = "none"
+    fusion_op: str = "gate"
+    fusion_layers: int = Field(1, ge=1)
+    fusion_dim: int = Field(64, ge=1)
+    fusion_user_profile: bool = False
 
-    @field_validator("combine", "score")
+    @field_validator("combine", "score", "fusion_op")
     @classmethod
     def _registered(cls, value: str, info: ValidationInfo) -> str:
         return _check(str(info.field_name), value)
@@ -141,4 +156,13 @@ class Architecture(_Frozen):
             changes["temperature"] = Architecture().temperature
         if not self.layers:
             changes["combine"] = "last"
+        defaults = Architecture()
+        if self.fusion == "none":
+            changes.update({name: getattr(defaults, name) for name in FUSION_OPTIONS})
+        elif self.fusion_layers == 1:  # a single linear map has no hidden width
+            changes["fusion_dim"] = defaults.fusion_dim
         return self.model_copy(update=changes)
+
+
+FUSION_OPTIONS = ("fusion_op", "fusion_layers", "fusion_dim", "fusion_user_profile")
+"""The fields that only matter when ``fusion`` is not ``none``."""

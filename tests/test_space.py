@@ -58,9 +58,16 @@ def test_every_dimension_form() -> None:
     assert by_key["temperature"].dimension == FloatRange(0.01, 1.0, log=True)
     assert by_key["layers[2].residual"].dimension == Bool()
     assert by_key["layers[0].heads"].dimension.values() == (1, 3, 5, 7)
-    assert space.max_layers == 3 and space.length == 5 + 3 * 10
+    assert space.max_layers == 3 and space.length == 10 + 3 * 10
     assert space.keys()[:5] == ["embedding_dim", "num_layers", "combine", "score", "temperature"]
-    assert space.keys()[5:8] == ["layers[0].conv", "layers[0].hidden", "layers[0].heads"]
+    assert space.keys()[5:10] == [
+        "fusion",
+        "fusion_op",
+        "fusion_layers",
+        "fusion_dim",
+        "fusion_user_profile",
+    ]
+    assert space.keys()[10:13] == ["layers[0].conv", "layers[0].hidden", "layers[0].heads"]
 
 
 def test_layers_as_a_list_and_conditions_on_globals() -> None:
@@ -315,7 +322,7 @@ def test_format_count_and_rows() -> None:
     rows = {row.dimension: row for row in dimension_rows(space)}
     assert rows["layers.heads"].values == "choice [1, 2]" and rows["layers.heads"].when == "conv = gat"
     assert rows["layers.norm"].values == "none (default)" and rows["num_layers"].values == "int 1..3"
-    assert len(rows) == 5 + 10  # shared layers: one row per layer field
+    assert len(rows) == 10 + 10  # shared layers: one row per layer field
 
 
 def test_readme_example_is_a_valid_search_file() -> None:

@@ -37,6 +37,7 @@ _NAME_LISTS = {
     "combine": "COMBINATIONS",
     "score": "SCORES",
     "aggr": "AGGREGATIONS",
+    "fusion_op": "FUSIONS",
 }
 _CANDIDATES: dict[str, tuple[Any, ...]] = {
     "bool": (False, True),
