@@ -19,6 +19,7 @@ from gnas.data.registry import load_dataset
 from gnas.data.split import PART_NAMES, Split, split_interactions
 from gnas.device import resolve_device
 from gnas.errors import GnasError
+from gnas.inference.folder import save_model_files
 from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.runs import new_run_dir, write_json
@@ -83,7 +84,6 @@ def _save_run(
     result: FitResult,
     test: dict[str, float],
 ) -> None:
-    data = split.interactions
     config = spec.model_dump(mode="json")
     (path / "config.yaml").write_text(yaml.safe_dump({**config, "versions": versions()}, sort_keys=False))
     write_json(
@@ -101,9 +101,7 @@ def _save_run(
     pd.DataFrame(
         [{"epoch": e.epoch, "loss": e.loss, "seconds": e.seconds, **(e.valid or {})} for e in result.history]
     ).to_csv(path / "history.csv", index=False)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path / "model.pt")
-    pd.DataFrame({"user_id": data.user_ids}).to_csv(path / "user_ids.csv", index_label="index")
-    pd.DataFrame({"item_id": data.item_ids}).to_csv(path / "item_ids.csv", index_label="index")
+    save_model_files(path, split, model)
 
 
 def prepare_graph(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gnas.cli import datasets, space
+from gnas.cli.common import show_warnings
 from gnas.cli.search import search
 from gnas.cli.train import train
 from gnas.runtime import tune_allocator
@@ -20,6 +21,7 @@ app = typer.Typer(
 @app.callback()
 def _startup() -> None:
     tune_allocator()
+    show_warnings()
 
 
 app.command()(search)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,6 +26,21 @@ DataDir = Annotated[
 
 def print_error(line: str) -> None:
     err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+class _WarningLines(logging.Handler):
+    """The library's warnings (logger ``gnas``) as one yellow line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(record.getMessage())}", highlight=False, soft_wrap=True
+        )
+
+
+def show_warnings() -> None:
+    logger = logging.getLogger("gnas")
+    if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):
+        logger.addHandler(_WarningLines(logging.WARNING))
 
 
 def user_errors(command: F) -> F:

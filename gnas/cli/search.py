@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -24,11 +23,24 @@ from gnas.errors import GnasError
 
 @user_errors
 def search(
-    file: Annotated[Path, typer.Argument(help="Search file: dataset, split, training, space and search.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Search file: dataset, split, training, space and search (with --resume: optional)."
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue the search in this run folder where it stopped.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="With --resume: go on although FILE or the flags change the search.")
+    ] = False,
     controller: Annotated[
         str | None, typer.Option(help="Overrides search.controller: evolution (default), optuna or random.")
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Run name (default: the file's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Run folder name under --out (default: the file's name + time).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
     seed: Annotated[int | None, typer.Option(help="Overrides the file's seed.")] = None,
     max_trials: Annotated[int | None, typer.Option(min=1, help="Overrides search.max_trials.")] = None,
@@ -36,26 +48,29 @@ def search(
     data_dir: DataDir = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
-    """Search the space; every trial goes to runs/<name>-<time>/trials.jsonl, the winner to best.yaml."""
+    """Search the space; every trial goes to runs/<name>/trials.jsonl, the winner to best.yaml.
+
+    A stopped or killed search goes on with --resume RUN (same trials as if it had never stopped).
+    """
+    from gnas.search.export import load_search_run
     from gnas.search.objectives import Objectives
+    from gnas.search.resume import resume as resume_search
     from gnas.search.run import SearchProgress
     from gnas.search.run import search as run_search
-    from gnas.search.settings import SearchSettings
     from gnas.space import decode, load_search_file, summarize
-    from gnas.spec import describe_validation_error
 
-    file_spec = load_search_file(file)
-    overrides: dict[str, object] = {}
-    if controller is not None:
-        overrides["controller"] = controller
-    if max_trials is not None:
-        overrides["max_trials"] = max_trials
-    if time_budget is not None:
-        overrides["time_budget"] = time_budget
-    try:
-        settings = SearchSettings.model_validate({**file_spec.search.model_dump(), **overrides})
-    except ValidationError as exc:
-        raise GnasError(describe_validation_error(exc, "search").replace("search: ", "search.", 1)) from None
+    if resume is not None and (name is not None or seed is not None):
+        raise GnasError("--resume continues RUN in place with its own seed: drop --name and --seed")
+    if force and resume is None:
+        raise GnasError("--force only applies with --resume")
+    overrides = {"controller": controller, "max_trials": max_trials, "time_budget": time_budget}
+    if file is not None:
+        file_spec = load_search_file(file)
+    elif resume is not None:
+        file_spec = load_search_run(resume).file
+    else:
+        raise GnasError("give a search file, or --resume RUN to continue a search")
+    settings = file_spec.search.with_overrides(**overrides)
     primary = settings.objectives[0].metric
 
     progress = Progress(
@@ -82,16 +97,27 @@ def search(
         progress.update(task, completed=event.done, stage=stage, status=status)
 
     try:
-        outcome = run_search(
-            file_spec,
-            settings,
-            data_dir=data_dir,
-            device=device,
-            out=out,
-            name=name,
-            seed=seed,
-            on_trial=on_trial,
-        )
+        if resume is not None:
+            outcome = resume_search(
+                resume,
+                file=file_spec if file is not None else None,
+                force=force,
+                data_dir=data_dir,
+                device=device,
+                on_trial=on_trial,
+                **overrides,
+            )
+        else:
+            outcome = run_search(
+                file_spec,
+                settings,
+                data_dir=data_dir,
+                device=device,
+                out=out,
+                name=name,
+                seed=seed,
+                on_trial=on_trial,
+            )
     finally:
         progress.stop()
 

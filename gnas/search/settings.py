@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gnas.errors import GnasError
+from gnas.spec import describe_validation_error
 from gnas.training.metrics import parse_metric
 
 COST_METRICS = ("params", "latency", "train_time")
@@ -135,6 +137,15 @@ class SearchSettings(_Strict):
     @classmethod
     def _duration(cls, value: float | int | str | None) -> float | None:
         return None if value is None else parse_duration(value)
+
+    def with_overrides(self, **overrides: object) -> SearchSettings:
+        """These settings with command-line overrides (``None``: keep), validated as the YAML is."""
+        data = {**self.model_dump(), **{key: value for key, value in overrides.items() if value is not None}}
+        try:
+            return SearchSettings.model_validate(data)
+        except ValidationError as exc:
+            message = describe_validation_error(exc, "search").replace("search: ", "search.", 1)
+            raise GnasError(message) from None
 
     @field_validator("controller")
     @classmethod
