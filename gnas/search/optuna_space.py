@@ -24,7 +24,7 @@ from gnas.space.genotype import GeneAt, _global_node, decode_globals, decode_lay
 Suggest = Callable[[Param], Any]
 
 
-def suggest_value(trial: optuna.Trial, param: Param) -> Any:
+def suggest_value(trial: optuna.trial.BaseTrial, param: Param) -> Any:
     """``suggest_int`` for an int range, ``suggest_float`` for a float range, categorical otherwise."""
     dimension = param.dimension
     if isinstance(dimension, IntRange):

@@ -28,6 +28,7 @@ from gnas.search.checkpoint import Checkpoint
 from gnas.search.driver import DriveState, drive
 from gnas.search.export import SPEC, Choice, trial_yaml
 from gnas.search.objectives import Objectives
+from gnas.search.observers import require_tensorboard, trial_observers
 from gnas.search.ranking import leaderboard
 from gnas.search.registry import build_controller
 from gnas.search.runlog import RunLog, TrialRecord
@@ -124,9 +125,12 @@ def search(
     name: str | None = None,
     seed: int | None = None,
     on_trial: OnTrial | None = None,
+    tensorboard: bool = False,
 ) -> SearchOutcome:
     """Run a whole search in a new run folder (``out/<name>``, or ``out/<file name>-<time>``) and
-    return its trials, best trial and why it stopped."""
+    return its trials, best trial and why it stopped (``tensorboard``: curves in ``RUN/tensorboard``)."""
+    if tensorboard:
+        require_tensorboard()
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
     file = for_objectives(file, objectives, file.seed if seed is None else seed)
     run_path = new_run_path(out, name or file.name, exact=name is not None)
@@ -141,7 +145,7 @@ def search(
         except BaseException:
             shutil.rmtree(run_path, ignore_errors=True)
             raise
-        session = Session(file, settings, objectives, controller, run_path)
+        session = Session(file, settings, objectives, controller, run_path, tensorboard=tensorboard)
         return execute(session, data, on_trial)
 
 
@@ -172,6 +176,7 @@ class Session:
     run_path: Path
     records: list[TrialRecord] = field(default_factory=list)
     elapsed: float = 0.0
+    tensorboard: bool = False
 
 
 def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> SearchOutcome:
@@ -189,6 +194,9 @@ def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> Sea
             state.trained += 1
     logged = {r.candidate.trial: (r.candidate, r.result) for r in outcome.records}
     log = RunLog(session.run_path)
+    observers = trial_observers(  # study.db for optuna-dashboard; TensorBoard curves
+        session.run_path, controller, objectives, file, session.tensorboard, past=session.records
+    )
     started = time.monotonic() - session.elapsed
 
     executor = InlineExecutor(lambda candidate: run_trial(context, candidate, controller.should_prune))
@@ -197,6 +205,8 @@ def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> Sea
         arch = architecture_mapping(decode(file.space, candidate.genotype))
         record = TrialRecord(candidate, result, arch, cached_from)
         log.append(record)
+        for observe in observers:
+            observe(record)
         outcome.records.append(record)
         if result.status == "ok" and cached_from is None:
             outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
