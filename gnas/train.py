@@ -6,6 +6,7 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import torch
@@ -24,8 +25,11 @@ from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.runs import new_run_dir, write_json
 from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
+from gnas.text.build import item_features
+from gnas.text.encoder import OnBatch
+from gnas.training.coldstart import PARTS, cold_start_report
 from gnas.training.metrics import RankingEvaluator
-from gnas.training.trainer import EpochLog, FitResult, evaluate, fit
+from gnas.training.trainer import EpochLog, FitResult, evaluate, fit, score_function
 
 
 @dataclass
@@ -36,6 +40,7 @@ class TrainOutcome:
     valid: dict[str, float]
     test: dict[str, float]
     fit: FitResult
+    cold_start: dict[str, Any] | None = None
 
 
 def ranking_evaluator(
@@ -83,6 +88,7 @@ def _save_run(
     model: torch.nn.Module,
     result: FitResult,
     test: dict[str, float],
+    cold_start: dict[str, Any] | None = None,
 ) -> None:
     config = spec.model_dump(mode="json")
     (path / "config.yaml").write_text(yaml.safe_dump({**config, "versions": versions()}, sort_keys=False))
@@ -96,6 +102,7 @@ def _save_run(
             "stop_reason": result.stop_reason,
             "train_seconds": result.seconds,
             "split_sizes": split.sizes(),
+            **({"cold_start": cold_start} if cold_start else {}),
         },
     )
     pd.DataFrame(
@@ -121,23 +128,36 @@ def train(
     on_epoch: Callable[[EpochLog], None] | None = None,
     on_start: Callable[[], None] | None = None,
     name: str | None = None,
+    on_text: OnBatch | None = None,
 ) -> TrainOutcome:
     """Train one architecture with early stopping on validation, then score test exactly once.
 
     The run lands in ``out/<name>`` when ``name`` is given, else in ``out/<spec.name>-<timestamp>``.
     ``on_start`` runs once everything is validated and loaded, just before the first epoch.
+    An architecture that fuses text reads the item features of ``dataset.text`` (from the feature
+    cache, or encoded once with ``on_text`` reporting progress). With the ``cold_item`` split the
+    metrics also hold a cold-start report (warm, cold and all items, beside a popularity baseline).
     """
     torch_device = resolve_device(device)
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     graph = graph.to(torch_device)
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
     check_fits(spec.architecture, GraphSize.of(graph), torch_device, batch_size=spec.training.batch_size)
+    text = None
+    if spec.architecture.canonical().fusion != "none":
+        text = item_features(split.interactions, spec.dataset.text, device=device, on_batch=on_text).features
     torch.manual_seed(spec.seed)
-    model = build_model(spec.architecture, graph.num_users, graph.num_items).to(torch_device)
+    model = build_model(spec.architecture, graph.num_users, graph.num_items, text).to(torch_device)
     with new_run_dir(out, name or spec.name, exact=name is not None) as run:
         if on_start is not None:
             on_start()
         result = fit(model, graph, valid_eval, spec.training, seed=spec.seed, on_epoch=on_epoch)
         test = evaluate(model, graph, test_eval)
-        _save_run(run.path, spec, split, model, result, test)
-    return TrainOutcome(run.final, result.best_valid, test, result)
+        cold_start = None
+        if len(split.cold_items):
+            scores = score_function(model, graph)
+            cold_start = {
+                part: cold_start_report(split, part, scores, spec.training, torch_device) for part in PARTS
+            }
+        _save_run(run.path, spec, split, model, result, test, cold_start)
+    return TrainOutcome(run.final, result.best_valid, test, result, cold_start)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gnas.cli import datasets, space
+from gnas.cli import datasets, features, space
 from gnas.cli.common import show_warnings
 from gnas.cli.search import search
 from gnas.cli.train import train
@@ -28,6 +28,7 @@ app.command()(search)
 app.command()(train)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(space.app, name="space")
+app.add_typer(features.app, name="features")
 
 
 def main() -> None:

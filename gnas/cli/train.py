@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gnas.cli.common import DataDir, console, err_console, user_errors
+from gnas.cli.features import text_progress
 
 
 @user_errors
@@ -58,9 +59,17 @@ def train(
         progress.update(task, completed=log.epoch, status=f"loss {log.loss:.4f}  {shown}")
 
     try:
-        outcome = run_training(
-            spec, data_dir=data_dir, device=device, out=out, on_epoch=on_epoch, on_start=on_start, name=name
-        )
+        with text_progress() as on_text:
+            outcome = run_training(
+                spec,
+                data_dir=data_dir,
+                device=device,
+                out=out,
+                on_epoch=on_epoch,
+                on_start=on_start,
+                name=name,
+                on_text=on_text,
+            )
     finally:
         progress.stop()
     table = Table(title=f"{spec.name}: best epoch {outcome.fit.best_epoch} ({outcome.fit.stop_reason})")
@@ -71,4 +80,24 @@ def train(
         if "@" in key:
             table.add_row(key, f"{outcome.valid[key]:.4f}", f"{outcome.test[key]:.4f}")
     console.print(table)
+    if outcome.cold_start is not None:
+        console.print(_cold_start_table(outcome.cold_start, metric))
     console.print(f"saved to {outcome.run_dir}")
+
+
+def _cold_start_table(report: dict[str, Any], metric: str) -> Table:
+    """Warm, cold and all items, valid and test, for the model and the popularity baseline."""
+    name, k = metric.split("@")
+    shown = [metric] if name == "recall" else [metric, f"recall@{k}"]
+    table = Table(title="cold start (warm: ranked among warm items; cold: among cold items)")
+    table.add_column("part")
+    table.add_column("items")
+    for key in shown:
+        table.add_column(key, justify="right")
+        table.add_column(f"{key} popularity", justify="right")
+    for part, result in report.items():
+        for segment, metrics in result["model"].items():
+            baseline = result["popularity"][segment]
+            values = [f"{source[key]:.4f}" for key in shown for source in (metrics, baseline)]
+            table.add_row(part, segment, *values)
+    return table

@@ -21,11 +21,11 @@ import yaml
 from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
-from gnas.execution.inline import InlineExecutor
 from gnas.runs import new_run_path, run_lock, write_text
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
 from gnas.search.checkpoint import Checkpoint
 from gnas.search.driver import DriveState, drive
+from gnas.search.executors import build_executor, executor_name
 from gnas.search.export import SPEC, Choice, trial_yaml
 from gnas.search.objectives import Objectives
 from gnas.search.observers import require_tensorboard, trial_observers
@@ -33,8 +33,10 @@ from gnas.search.ranking import leaderboard
 from gnas.search.registry import build_controller
 from gnas.search.runlog import RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
-from gnas.search.trial import TrialContext, run_trial
+from gnas.search.trial import TrialContext
 from gnas.space import SearchFile, architecture_mapping, decode, summarize
+from gnas.text.build import item_features
+from gnas.text.features import ItemFeatures
 from gnas.train import prepare_graph, ranking_evaluator, versions
 from gnas.training.metrics import RankingEvaluator, parse_metric
 
@@ -126,15 +128,18 @@ def search(
     seed: int | None = None,
     on_trial: OnTrial | None = None,
     tensorboard: bool = False,
+    executor: str | None = None,
+    ray_address: str | None = None,
 ) -> SearchOutcome:
     """Run a whole search in a new run folder (``out/<name>``, or ``out/<file name>-<time>``) and
     return its trials, best trial and why it stopped (``tensorboard``: curves in ``RUN/tensorboard``)."""
     if tensorboard:
         require_tensorboard()
+    executor = executor_name(executor)  # trials on Ray workers (default) or inline, in this process
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
     file = for_objectives(file, objectives, file.seed if seed is None else seed)
     run_path = new_run_path(out, name or file.name, exact=name is not None)
-    data = SearchData.load(file, data_dir, device)
+    data = SearchData.load(file, data_dir, "cpu" if executor == "ray" else device)  # workers place it
     run_path.mkdir(parents=True)
     with run_lock(run_path):
         try:
@@ -146,15 +151,17 @@ def search(
             shutil.rmtree(run_path, ignore_errors=True)
             raise
         session = Session(file, settings, objectives, controller, run_path, tensorboard=tensorboard)
-        return execute(session, data, on_trial)
+        return execute(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
 
 
 @dataclass(frozen=True)
 class SearchData:
-    """The training graph and the validation evaluator, on the search's device (no test data)."""
+    """The training graph and the validation evaluator, on the search's device (no test data), and the
+    item text features when the space can fuse text (computed or read from the cache once, here)."""
 
     graph: TrainGraph
     valid: RankingEvaluator
+    text: ItemFeatures | None = None
 
     @classmethod
     def load(cls, file: SearchFile, data_dir: Path | None, device: str) -> SearchData:
@@ -162,7 +169,10 @@ class SearchData:
         torch_device = resolve_device(device)
         split, graph = prepare_graph(file.dataset, file.split, data_dir)
         valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
-        return cls(graph.to(torch_device), valid)
+        text = None
+        if file.space.may_fuse_text():
+            text = item_features(split.interactions, file.dataset.text, device=device).features
+        return cls(graph.to(torch_device), valid, text)
 
 
 @dataclass
@@ -179,11 +189,22 @@ class Session:
     tensorboard: bool = False
 
 
-def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> SearchOutcome:
-    """Drive the session's controller to a stop, logging every trial and checkpointing every change."""
+def execute(
+    session: Session,
+    data: SearchData,
+    on_trial: OnTrial | None,
+    *,
+    executor: str | None = None,
+    device: str = "auto",
+    ray_address: str | None = None,
+) -> SearchOutcome:
+    """Drive the session's controller to a stop, logging every trial and checkpointing every change;
+    ``executor`` (ray or inline), ``device`` and ``ray_address`` say where trials run."""
     file, settings, objectives = session.file, session.settings, session.objectives
     controller = session.controller
-    context = TrialContext(file.space, objectives, data.graph, data.valid, file.training, file.seed)
+    context = TrialContext(
+        file.space, objectives, data.graph, data.valid, file.training, file.seed, text=data.text
+    )
     outcome = SearchOutcome(session.run_path, list(session.records))
     outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
     state = DriveState()
@@ -199,7 +220,16 @@ def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> Sea
     )
     started = time.monotonic() - session.elapsed
 
-    executor = InlineExecutor(lambda candidate: run_trial(context, candidate, controller.should_prune))
+    runner = build_executor(
+        executor_name(executor),
+        context,
+        controller,
+        settings,
+        file.workers,
+        device=device,
+        ray_address=ray_address,
+        run_path=session.run_path,
+    )
 
     def on_result(candidate: Candidate, result: TrialResult, cached_from: int | None) -> None:
         arch = architecture_mapping(decode(file.space, candidate.genotype))
@@ -230,7 +260,7 @@ def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> Sea
     try:
         state = drive(
             controller,
-            executor,
+            runner,
             max_trials=settings.max_trials,
             deadline=deadline,
             state=state,
@@ -242,7 +272,7 @@ def execute(session: Session, data: SearchData, on_trial: OnTrial | None) -> Sea
     except KeyboardInterrupt:
         outcome.stop_reason = "interrupted"
     finally:
-        executor.shutdown()
+        runner.shutdown()
         log.close()
         _write_summary(outcome, file, objectives)
     return outcome

@@ -17,6 +17,7 @@ from gnas.search.base import Candidate, TrialResult
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, decode
 from gnas.spec import TrainingSpec
+from gnas.text.features import ItemFeatures
 from gnas.training.metrics import RankingEvaluator
 from gnas.training.trainer import EpochLog, fit, score_function
 
@@ -36,6 +37,7 @@ class TrialContext:
     valid: RankingEvaluator
     training: TrainingSpec
     seed: int
+    text: ItemFeatures | None = None  # the item text features, when the space fuses text
 
 
 def scoring_latency(model: Recommender, graph: TrainGraph, batch_size: int) -> float:
@@ -62,7 +64,7 @@ def run_trial(
     try:
         arch = decode(context.space, candidate.genotype)
         torch.manual_seed(context.seed)
-        model = build_model(arch, graph.num_users, graph.num_items)
+        model = build_model(arch, graph.num_users, graph.num_items, context.text)
         params = float(sum(p.numel() for p in model.parameters()))
         violation = objectives.violation({"params": params})
         if violation is not None:

@@ -130,6 +130,11 @@ class SearchSpace:
     def is_varying(self, param: Param) -> bool:
         return param.dimension.size != 1
 
+    def may_fuse_text(self) -> bool:
+        """Whether some architecture of the space fuses item text (its ``fusion`` can be other than none)."""
+        fusion = next(param for param in self.globals if param.name == "fusion")
+        return any(value != "none" for value in fusion.dimension.values() or ())
+
 
 def is_global(param: Param) -> bool:
     return param.field.scope == GLOBAL

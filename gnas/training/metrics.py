@@ -15,6 +15,9 @@ With hits the held-out items among the top K (ranks r = 0..K-1):
 All but coverage are averaged over the evaluated users. With fewer than K items, the list holds
 every item; the denominators stay as written. Duplicate pairs count once; a held-out item that is
 also excluded counts in n but is never a hit.
+
+``candidates`` restricts the ranking to a set of items (every other item is masked for every user,
+and coverage is a share of the candidates): the cold-start report ranks cold items among cold items.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class RankingEvaluator:
         ks: Sequence[int],
         batch_size: int = 1024,
         device: str | torch.device = "cpu",
+        candidates: np.ndarray | None = None,
     ) -> None:
         if num_users <= 0 or num_items <= 0:
             raise ValueError(f"need at least one user and one item, got {num_users} and {num_items}")
@@ -120,6 +124,15 @@ class RankingEvaluator:
         self._discount = 1.0 / torch.log2(ranks + 2.0)
         self._ideal_dcg = torch.cumsum(self._discount, 0)
         self._reciprocal_rank = 1.0 / (ranks + 1.0)
+        self._blocked: torch.Tensor | None = None
+        self._num_candidates = num_items
+        if candidates is not None:
+            allowed = np.zeros(num_items, dtype=bool)
+            allowed[np.asarray(candidates, dtype=np.int64)] = True
+            if not allowed.any():
+                raise ValueError("candidates is empty; give at least one item to rank")
+            self._blocked = put(~allowed)
+            self._num_candidates = int(allowed.sum())
 
     @property
     def num_eval_users(self) -> int:
@@ -147,6 +160,8 @@ class RankingEvaluator:
                 keys = users[:, None] * self.num_items + top
                 # An excluded held-out item can only trail the list at -inf; it is never a hit.
                 hit = _contains(self._heldout_keys, keys) & ~_contains(self._exclude_keys, keys)
+                if self._blocked is not None:
+                    hit &= ~self._blocked[top]
                 hit = hit.to(torch.float64)
                 n = self._num_heldout[users]
                 for k in self.ks:
@@ -160,8 +175,10 @@ class RankingEvaluator:
                     sums["mrr", k] += (hit[:, :kk] * self._reciprocal_rank[:kk]).amax(1).sum()
                     seen[k][top[:, :kk].reshape(-1)] = True
         num = self.num_eval_users
+        if self._blocked is not None:
+            seen = {k: covered & ~self._blocked for k, covered in seen.items()}
         result = {
-            f"{name}@{k}": float(seen[k].sum()) / self.num_items
+            f"{name}@{k}": float(seen[k].sum()) / self._num_candidates
             if name == "coverage"
             else float(sums[name, k]) / num
             for name in METRIC_NAMES
@@ -192,6 +209,8 @@ class RankingEvaluator:
             begin - (torch.cumsum(counts, 0) - counts), counts
         )
         scores[rows, self._exclude_items[offsets]] = -math.inf
+        if self._blocked is not None:
+            scores[:, self._blocked] = -math.inf
         return scores
 
 

@@ -1,0 +1,102 @@
+"""Item feature matrices on disk, keyed by what determines them, written atomically, verified on read.
+
+A key is a hash of (model identity, the texts, pooling, max_length); the file
+``<cache>/features/<key>.npz`` holds the matrix, the "has text" mask and a JSON header (key, shape,
+SHA-256 of the matrix). The file is written under a temporary name and renamed, so a reader never sees
+half of one. A file that cannot be read, whose header is not its key's, or whose checksum fails is
+stale or corrupt: it is reported and rebuilt. One whose width differs from the model's is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gnas.data.locate import cache_root
+from gnas.errors import GnasError
+
+log = logging.getLogger("gnas.text")
+
+FORMAT = 1
+
+
+def feature_key(identity: str, texts: Sequence[str], pooling: str, max_length: int) -> str:
+    """The cache key of a feature matrix: changes whenever the model, a text, pooling or max_length do."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([FORMAT, identity, pooling, max_length]).encode())
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def checksum(matrix: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(matrix).tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedFeatures:
+    matrix: np.ndarray
+    present: np.ndarray
+    path: Path
+
+
+class FeatureCache:
+    """The feature files under ``root`` (default ``$GNAS_CACHE_DIR/features``, ``~/.cache/gnas/features``)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else cache_root() / "features"
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    def load(self, key: str, rows: int, dim: int | None) -> CachedFeatures | None:
+        """The verified entry of ``key``, or None when it is missing, stale or corrupt (then rebuilt)."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                header = json.loads(str(archive["header"]))
+                matrix, present = archive["matrix"], archive["present"]
+        except Exception as exc:  # truncated, not a zip, missing member: rebuild
+            log.warning("feature cache %s is unreadable (%s); rebuilding it", path, type(exc).__name__)
+            return None
+        if header.get("key") != key or matrix.dtype != np.float32 or matrix.ndim != 2:
+            log.warning("feature cache %s is stale (key or dtype differ); rebuilding it", path)
+            return None
+        if matrix.shape[0] != rows or present.shape != (rows,) or header.get("sha256") != checksum(matrix):
+            log.warning("feature cache %s is corrupt (shape or checksum differ); rebuilding it", path)
+            return None
+        if dim is not None and matrix.shape[1] != dim:
+            raise GnasError(
+                f"{path}: cached features are {matrix.shape[1]} wide but the model embeds into {dim}; delete "
+                "the file or run `gnas features build --rebuild`"
+            )
+        return CachedFeatures(matrix, present.astype(bool), path)
+
+    def save(self, key: str, matrix: np.ndarray, present: np.ndarray, meta: dict[str, object]) -> Path:
+        """Write the entry atomically (temporary file in the same folder, then rename)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        header = {**meta, "key": key, "shape": list(matrix.shape), "sha256": checksum(matrix)}
+        target = self.path(key)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, matrix=matrix, present=np.asarray(present, bool), header=json.dumps(header))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
