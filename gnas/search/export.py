@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import yaml
 
 from gnas.errors import GnasError
+from gnas.outfile import write_text_atomic
 from gnas.search.base import Budget
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard, pareto_front
@@ -153,23 +152,6 @@ def trial_yaml(file: SearchFile, run_name: str, choice: Choice, objectives: Obje
         f"test once.\n# genotype: {json.dumps(list(record.candidate.genotype))}\n"
     )
     return header + yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
-
-
-def write_text_atomic(path: Path, text: str, *, force: bool = False, option: str = "--output") -> None:
-    """Write ``text`` to ``path`` through a temporary sibling; an existing file is kept unless ``force``."""
-    if path.is_dir():
-        raise GnasError(f"{option}: {path} is a folder; give a file name")
-    if path.exists() and not force:
-        raise GnasError(f"{option}: {path} already exists; use --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_trial(

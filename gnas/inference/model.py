@@ -1,0 +1,205 @@
+"""``gnas.load_model``: a trained model folder as a recommender by original ids, from the folder alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from gnas.data.graph import graph_from_edges
+from gnas.errors import GnasError
+from gnas.inference.explain import ATTENTION, SIMILARITY, contributions, item_attention
+from gnas.inference.folder import ITEMS, USERS, WEIGHTS, ModelFiles, read_model_files
+from gnas.models.registry import build_model
+
+
+class Recommendation(NamedTuple):
+    """One recommended item: original id, title (None without item text) and model score."""
+
+    item_id: str
+    title: str | None
+    score: float
+
+
+class Reason(NamedTuple):
+    """A training item of the user that supports a recommendation, with its contribution."""
+
+    item_id: str
+    title: str | None
+    weight: float
+
+
+class TrainedModel:
+    """A trained recommender: the rebuilt model, its training graph, and the id maps and titles.
+
+    Users and items are named by their original ids (as strings, as in ``user_ids.csv``); the
+    embeddings are computed once, at load time.
+    """
+
+    def __init__(self, files: ModelFiles, device: str | torch.device = "cpu") -> None:
+        self.path = files.path
+        self.spec = files.spec
+        self.user_ids, self.item_ids, self.titles = files.user_ids, files.item_ids, files.titles
+        self._user_index = {uid: i for i, uid in enumerate(self.user_ids)}
+        self._item_index = {iid: i for i, iid in enumerate(self.item_ids)}
+        graph = graph_from_edges(files.train_user, files.train_item, len(self.user_ids), len(self.item_ids))
+        self.graph = graph.to(device)
+        self.model = build_model(self.spec.architecture, graph.num_users, graph.num_items, files.features)
+        _load_weights(self.model, files)
+        self.model.to(device).eval()
+        with torch.no_grad():
+            self.user_embeddings, self.item_embeddings = self.model(self.graph)
+        order = np.argsort(files.train_user, kind="stable")  # each user's training edges, contiguous
+        self._edge_order = torch.from_numpy(order)
+        self._edge_start = np.concatenate(
+            ([0], np.cumsum(np.bincount(files.train_user, minlength=len(self.user_ids))))
+        )
+        self._attention: Tensor | None = None
+        self._attention_done = False
+
+    @property
+    def explanation_method(self) -> str:
+        """``attention`` for models with GAT/GATv2 layers, else ``similarity``."""
+        return ATTENTION if self._edge_attention() is not None else SIMILARITY
+
+    def user_index(self, user_id: object) -> int:
+        """The dense index of an original user id; an unknown id is a one-line GnasError."""
+        index = self._user_index.get(str(user_id))
+        if index is None:
+            raise GnasError(_unknown("user", user_id, len(self.user_ids), self.path / USERS))
+        return index
+
+    def has_user(self, user_id: object) -> bool:
+        return str(user_id) in self._user_index
+
+    def item_index(self, item_id: object) -> int:
+        index = self._item_index.get(str(item_id))
+        if index is None:
+            raise GnasError(_unknown("item", item_id, len(self.item_ids), self.path / ITEMS))
+        return index
+
+    def title(self, index: int) -> str | None:
+        return None if self.titles is None else str(self.titles[index])
+
+    def _edges(self, user: int) -> Tensor:
+        """Positions (in the training edges) of the user's training interactions."""
+        return self._edge_order[int(self._edge_start[user]) : int(self._edge_start[user + 1])]
+
+    def _seen(self, user: int) -> Tensor:
+        return self.graph.train_item[self._edges(user).to(self.graph.train_item.device)]
+
+    def seen(self, user_id: object) -> list[str]:
+        """The original ids of the user's training items (what recommend excludes)."""
+        return [str(self.item_ids[i]) for i in self._seen(self.user_index(user_id)).tolist()]
+
+    def scores(self, user_id: object) -> Tensor:
+        """The model's score of every item (by dense index) for the user."""
+        return self.item_embeddings @ self.user_embeddings[self.user_index(user_id)]
+
+    def recommend(self, user_id: object, k: int = 10, exclude_seen: bool = True) -> list[Recommendation]:
+        """The ``k`` highest-scoring items (ties: lower item index first), without the user's training
+        items unless ``exclude_seen`` is false."""
+        return self.recommend_batch([user_id], k, exclude_seen)[0]
+
+    def recommend_batch(
+        self, user_ids: Sequence[object], k: int = 10, exclude_seen: bool = True, batch_size: int = 1024
+    ) -> list[list[Recommendation]]:
+        """:meth:`recommend` for many users (one list per user, in order); unknown ids fail first."""
+        if k < 1:
+            raise GnasError(f"-k: must be at least 1, got {k}")
+        users = [self.user_index(u) for u in user_ids]
+        out: list[list[Recommendation]] = []
+        for start in range(0, len(users), batch_size):
+            chunk = users[start : start + batch_size]
+            scores = self.user_embeddings[chunk] @ self.item_embeddings.T
+            if exclude_seen:
+                for row, user in enumerate(chunk):
+                    scores[row, self._seen(user)] = float("-inf")
+            ranked, order = torch.sort(scores, dim=1, descending=True, stable=True)
+            for values, items in zip(ranked[:, :k].tolist(), order[:, :k].tolist(), strict=True):
+                out.append(
+                    [
+                        Recommendation(str(self.item_ids[i]), self.title(i), s)
+                        for s, i in zip(values, items, strict=True)
+                        if s != float("-inf")
+                    ]
+                )
+        return out
+
+    def recommend_frame(
+        self, user_ids: Sequence[object], k: int = 10, exclude_seen: bool = True, explain: bool = False
+    ) -> pd.DataFrame:
+        """Columns user_id, rank, item_id, title, score (and ``because``: the reasons' titles, or ids,
+        joined by " | "), one row per recommendation; unknown ids fail before anything is scored."""
+        rows = []
+        for user_id, recs in zip(user_ids, self.recommend_batch(user_ids, k, exclude_seen), strict=True):
+            for rank, rec in enumerate(recs, start=1):
+                row = {"user_id": str(user_id), "rank": rank, **rec._asdict()}
+                if explain:
+                    reasons = self.explain(user_id, rec.item_id)
+                    row["because"] = " | ".join(r.title or r.item_id for r in reasons)
+                rows.append(row)
+        columns = ["user_id", "rank", "item_id", "title", "score", *(["because"] if explain else [])]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _edge_attention(self) -> Tensor | None:
+        if not self._attention_done:
+            self._attention = item_attention(self.model, self.graph)
+            self._attention_done = True
+        return self._attention
+
+    def explain(self, user_id: object, item_id: object, n: int = 3) -> list[Reason]:
+        """The user's training items that most support ``item_id`` (largest contribution first): by
+        attention-weighted contribution for attention models, by embedding similarity otherwise."""
+        user, target = self.user_index(user_id), self.item_index(item_id)
+        edges = self._edges(user).to(self.graph.train_item.device)
+        keep = self.graph.train_item[edges] != target
+        edges = edges[keep]
+        liked = self.graph.train_item[edges]
+        attention = self._edge_attention()
+        _, weight = contributions(
+            liked, target, self.item_embeddings, None if attention is None else attention[edges]
+        )
+        order = torch.sort(weight, descending=True, stable=True).indices[:n].tolist()
+        return [
+            Reason(str(self.item_ids[int(liked[i])]), self.title(int(liked[i])), float(weight[i]))
+            for i in order
+        ]
+
+
+def _unknown(kind: str, value: object, count: int, source: Path) -> str:
+    return f"unknown {kind} id {str(value)!r}: not among the {count} {kind}s of {source}"
+
+
+def _load_weights(model: torch.nn.Module, files: ModelFiles) -> None:
+    """Check the embedding sizes against the id maps, then load the weights strictly."""
+    path = files.path / WEIGHTS
+    for key, count, source in (
+        ("user_embedding.weight", len(files.user_ids), USERS),
+        ("item_embedding.weight", len(files.item_ids), ITEMS),
+    ):
+        tensor = files.weights.get(key)
+        if tensor is not None and tensor.shape[0] != count:
+            raise GnasError(f"{path}: {key} has {tensor.shape[0]} rows but {source} lists {count}")
+    try:
+        model.load_state_dict(files.weights, strict=True)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise GnasError(
+            f"{path}: the weights do not fit the architecture in config.yaml ({detail[:300]})"
+        ) from None
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
+    """Load a ``gnas train`` run folder for inference; it needs nothing but that folder."""
+    return TrainedModel(read_model_files(Path(path)), device)
+
+
+def iter_user_ids(lines: Iterable[str]) -> list[str]:
+    """User ids from lines of text: one per line, blank lines and ``#`` comments skipped."""
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
