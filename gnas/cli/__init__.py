@@ -6,6 +6,8 @@ import typer
 
 from gnas.cli import datasets, features, space
 from gnas.cli.common import show_warnings
+from gnas.cli.export import export
+from gnas.cli.recommend import recommend
 from gnas.cli.search import search
 from gnas.cli.train import train
 from gnas.runtime import tune_allocator
@@ -26,6 +28,8 @@ def _startup() -> None:
 
 app.command()(search)
 app.command()(train)
+app.command()(export)
+app.command()(recommend)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(space.app, name="space")
 app.add_typer(features.app, name="features")
