@@ -12,6 +12,9 @@ import pytest
 
 from gnas.data.interactions import Interactions
 
+# Searches run their trials in process unless a test asks for Ray: a Ray start costs seconds.
+os.environ.setdefault("GNAS_EXECUTOR", "inline")
+
 
 def synthetic_interactions(
     num_users: int = 30, num_items: int = 40, per_user: int = 12, seed: int = 0

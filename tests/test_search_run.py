@@ -59,7 +59,7 @@ def test_random_search_logs_every_trial_and_exports_the_best(tmp_path: Path) -> 
 def test_duplicates_are_not_retrained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tiny_search_file(tmp_path, space={"embedding_dim": 8, "num_layers": 1})
     calls: list[int] = []
-    import gnas.search.run as run_module
+    import gnas.search.executors as run_module  # the inline executor calls run_trial from there
 
     real = run_module.run_trial
 
@@ -76,7 +76,7 @@ def test_duplicates_are_not_retrained(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_ctrl_c_keeps_finished_trials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import gnas.search.run as run_module
+    import gnas.search.executors as run_module  # the inline executor calls run_trial from there
 
     real = run_module.run_trial
     calls: list[int] = []

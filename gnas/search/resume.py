@@ -110,7 +110,7 @@ def _read_spec(run_dir: Path) -> dict[str, Any]:
         raise GnasError(f"--resume: {run_dir} is not a folder")
     missing = [name for name in (SPEC, TRIALS, CONTROLLER_STATE) if not (run_dir / name).is_file()]
     if missing:
-        raise GnasError(f"--resume: {run_dir} is not a gnas search run folder (no {', '.join(missing)})")
+        raise GnasError(f"--resume: {run_dir} is not a search run folder (no {', '.join(missing)})")
     stored = load_yaml(run_dir / SPEC)
     if not isinstance(stored, dict) or "space" not in stored or "search" not in stored:
         raise GnasError(f"{run_dir / SPEC}: not the spec of a gnas search run")

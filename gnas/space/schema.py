@@ -20,7 +20,9 @@ high, log}``, ``{type: bool}``, a list (choice) or a scalar (fixed); an omitted 
 Architecture default. ``when: {field: value-or-list, ...}`` makes a dimension conditional: when a
 condition fails the field keeps its default. ``layers:`` may also be a list of mappings, one per layer
 index, covering the largest ``num_layers``. Unknown keys are errors. The optional ``search:`` section
-(controller, budgets, objectives) is ``gnas.search.settings.SearchSettings``.
+(controller, budgets, objectives) is ``gnas.search.settings.SearchSettings``; the optional ``workers:``
+section (resources, timeout and retries of each trial on Ray) is
+``gnas.execution.settings.WorkerSettings``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gnas.execution.settings import WorkerSettings
 from gnas.search.settings import SearchSettings
 from gnas.space.dimensions import DIMENSION_TYPES, Dimension, Fixed, choice_from_list
 from gnas.space.fields import (
@@ -62,6 +65,7 @@ class SearchFileSpec(BaseModel):
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     space: Any = Field(..., description="the search space, parsed by gnas.space.schema.parse_space")
     search: SearchSettings = Field(default_factory=SearchSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class SearchFile:
     source: str = "<space>"
     search: SearchSettings = dataclasses.field(default_factory=SearchSettings)
     space_data: Any = None  # the ``space:`` mapping as written, kept with every search run
+    workers: WorkerSettings = dataclasses.field(default_factory=WorkerSettings)
 
 
 def _message(error: Any) -> str:
@@ -111,6 +116,7 @@ def parse_search_file(data: Mapping[str, Any], source: str = "<space>") -> Searc
         source,
         search=spec.search,
         space_data=data["space"],
+        workers=spec.workers,
     )
 
 
