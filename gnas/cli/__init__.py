@@ -8,6 +8,7 @@ from gnas.cli import datasets, features, space
 from gnas.cli.common import show_warnings
 from gnas.cli.export import export
 from gnas.cli.recommend import recommend
+from gnas.cli.report import report
 from gnas.cli.search import search
 from gnas.cli.train import train
 from gnas.runtime import tune_allocator
@@ -30,6 +31,7 @@ app.command()(search)
 app.command()(train)
 app.command()(export)
 app.command()(recommend)
+app.command()(report)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(space.app, name="space")
 app.add_typer(features.app, name="features")
