@@ -96,3 +96,29 @@ def test_tensorboard_curves_per_trial(random_run: SearchOutcome) -> None:
     losses = [(e.step, e.value) for e in events.Scalars("train/loss")]
     assert losses == [(epoch, pytest.approx(loss)) for epoch, loss in record.result.loss]
     assert [e.step for e in events.Scalars("valid/ndcg@5")] == [epoch for epoch, _ in record.result.curve]
+
+
+def test_tensorboard_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from typer.testing import CliRunner
+
+    from gnas.cli import app
+
+    config = tiny_search_config(tmp_path)
+    config["search"]["max_trials"] = 1
+    path = tmp_path / "search.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["search", str(path), "--out", str(tmp_path / "runs"), "--device", "cpu", "--tensorboard"]
+    if HAS_TENSORBOARD:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        (run,) = (tmp_path / "runs").iterdir()
+        assert list((run / "tensorboard" / "trial-0").glob("events.out.tfevents.*"))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a)
+    )
+    result = CliRunner().invoke(app, [*args, "--name", "without"])
+    assert result.exit_code == 2 and "pip install 'gnas[tensorboard]'" in result.output, result.output
+    assert not (tmp_path / "runs" / "without").exists()

@@ -47,6 +47,10 @@ def search(
     time_budget: Annotated[str | None, typer.Option(help="Overrides search.time_budget, e.g. 30m.")] = None,
     data_dir: DataDir = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    tensorboard: Annotated[
+        bool,
+        typer.Option(help="Also write each trial's loss and validation curves to RUN/tensorboard."),
+    ] = False,
 ) -> None:
     """Search the space; every trial goes to runs/<name>/trials.jsonl, the winner to best.yaml.
 
@@ -117,6 +121,7 @@ def search(
                 name=name,
                 seed=seed,
                 on_trial=on_trial,
+                tensorboard=tensorboard,
             )
     finally:
         progress.stop()
