@@ -51,6 +51,13 @@ def search(
         bool,
         typer.Option(help="Also write each trial's loss and validation curves to RUN/tensorboard."),
     ] = False,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="ray (default: trials on Ray workers, see workers:) or inline (in process)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Join this Ray cluster (auto or host:port) instead of a local one.")
+    ] = None,
 ) -> None:
     """Search the space; every trial goes to runs/<name>/trials.jsonl, the winner to best.yaml.
 
@@ -109,6 +116,8 @@ def search(
                 data_dir=data_dir,
                 device=device,
                 on_trial=on_trial,
+                executor=executor,
+                ray_address=ray_address,
                 **overrides,
             )
         else:
@@ -122,6 +131,8 @@ def search(
                 seed=seed,
                 on_trial=on_trial,
                 tensorboard=tensorboard,
+                executor=executor,
+                ray_address=ray_address,
             )
     finally:
         progress.stop()

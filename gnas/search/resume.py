@@ -24,6 +24,7 @@ from gnas.errors import GnasError
 from gnas.runs import run_lock, write_text
 from gnas.search.base import Budget
 from gnas.search.checkpoint import CONTROLLER_STATE, load_checkpoint, restore_rng
+from gnas.search.executors import executor_name
 from gnas.search.export import SPEC
 from gnas.search.objectives import Objectives
 from gnas.search.registry import build_controller
@@ -52,6 +53,8 @@ def resume(
     data_dir: Path | None = None,
     device: str = "auto",
     on_trial: OnTrial | None = None,
+    executor: str | None = None,
+    ray_address: str | None = None,
     **overrides: Any,
 ) -> SearchOutcome:
     """Continue the search in ``run_dir``. ``file`` (default: the run's own spec) and ``overrides``
@@ -79,7 +82,8 @@ def resume(
             records = [TrialRecord.from_json(line) for line in read_trials(run_dir)]
         except (KeyError, TypeError, ValueError) as exc:
             raise GnasError(f"{run_dir / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
-        data = SearchData.load(file, data_dir, device)
+        executor = executor_name(executor)
+        data = SearchData.load(file, data_dir, "cpu" if executor == "ray" else device)  # workers place it
         controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_dir)
         try:
             controller.load_state_dict(checkpoint.controller)
@@ -102,7 +106,7 @@ def resume(
         write_text(run_dir / SPEC, yaml.safe_dump(spec, sort_keys=False))
         restore_rng(checkpoint.rng)
         session = Session(file, settings, objectives, controller, run_dir, records, checkpoint.elapsed)
-        return execute(session, data, on_trial)
+        return execute(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
 
 
 def _read_spec(run_dir: Path) -> dict[str, Any]:
