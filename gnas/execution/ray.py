@@ -144,6 +144,8 @@ class RayExecutor:
         self._prune = prune
         self._running: dict[Any, _Job] = {}
         self._booting: dict[int, Any] = {}  # slot -> ready() of a worker started in place of another
+        self._boot_due: dict[int, float] = {}  # slot -> when that worker should be up (else retired)
+        self._start_timeout = start_timeout
         self._queue: deque[_Job] = deque()
         self._closed = False
         self._session = RaySession.open(address, device=device, dashboard=settings.dashboard, logs=logs)
@@ -206,6 +208,7 @@ class RayExecutor:
                     return self._finish(job, *finished)
                 continue
             self._answer_prune_questions()
+            self._retire_stalled_workers()
             expired = self._expired()
             if expired is not None:
                 ref, job = expired
@@ -243,11 +246,35 @@ class RayExecutor:
         ray.kill(self._actors[slot])
         self._actors[slot] = self._new_worker()
         self._booting[slot] = self._actors[slot].ready.remote()
+        self._boot_due[slot] = time.time() + self._start_timeout
+
+    def _retire_stalled_workers(self) -> None:
+        """A worker that cannot start again (its node left and no other has room) gives up its slot;
+        its trial moves to another slot. The search fails only when no slot is left."""
+        now = time.time()
+        for slot in [slot for slot, due in self._boot_due.items() if now >= due]:
+            ray.kill(self._actors[slot])
+            del self._booting[slot], self._boot_due[slot]
+            self.slots -= 1
+            if slot in self._idle:
+                self._idle.remove(slot)
+            if self.slots == 0:
+                raise GnasError(
+                    f"workers: no Ray worker could start within {self._start_timeout:g} s "
+                    "(the cluster lost the CPUs/GPUs they reserve)"
+                )
+            moved = [(ref, job) for ref, job in self._running.items() if job.slot == slot]
+            for ref, job in moved:
+                del self._running[ref]
+                if self._idle:
+                    self._start(job, self._idle.popleft())
+                else:
+                    self._queue.appendleft(job)
 
     def _booted(self, ref: Any) -> None:
         """A fresh worker is up: its trial's clock (for ``trial_timeout``) starts now."""
         slot = next(slot for slot, booting in self._booting.items() if booting == ref)
-        del self._booting[slot]
+        del self._booting[slot], self._boot_due[slot]
         try:
             self.workers[slot] = ray.get(ref)
         except RayError:  # it died while starting (its node left?): try again elsewhere
@@ -276,6 +303,9 @@ class RayExecutor:
         started = [job.submitted for job in self._running.values() if job.slot not in self._booting]
         if self.settings.trial_timeout is not None and started:
             wait = max(0.0, min(started) + self.settings.trial_timeout - time.time())
+        if self._boot_due:
+            boot = max(0.0, min(self._boot_due.values()) - time.time())
+            wait = boot if wait is None else min(wait, boot)
         if self._broker is not None:
             wait = _POLL_SECONDS if wait is None else min(wait, _POLL_SECONDS)
         return wait
@@ -314,6 +344,7 @@ class RayExecutor:
             ray.kill(handle)
         self._running.clear()
         self._booting.clear()
+        self._boot_due.clear()
         self._queue.clear()
         self._session.close()
 
