@@ -1,7 +1,8 @@
 """A parsed search space: one ``Param`` per gene, in the genotype's order.
 
 The genotype is a flat list: the global genes (``Architecture``'s fields in declaration order, with
-``num_layers`` in place of ``layers``: ``embedding_dim, num_layers, combine, score, temperature``),
+``num_layers`` in place of ``layers``: ``embedding_dim, num_layers, combine, score, temperature``
+and the text-fusion genes ``fusion, fusion_op, fusion_layers, fusion_dim, fusion_user_profile``),
 then one block per layer up to the largest ``num_layers`` of the space, each block ``LayerArch``'s
 fields in declaration order (``conv, hidden, heads, concat_heads, aggr, activation, dropout,
 attention_dropout, residual, norm``). Every field has a gene, fixed or not, so the layout depends only
