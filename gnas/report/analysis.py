@@ -172,10 +172,14 @@ def _label(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _binner(values: Sequence[Any]) -> Any:
     """value -> label: itself for few distinct values, else one of ``BINS`` equal-width ranges."""
     distinct = set(values)
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in distinct)
+    numeric = all(_is_number(v) for v in distinct)
     if len(distinct) <= MAX_CATEGORIES or not numeric:
         return _label
     low, high = min(distinct), max(distinct)
@@ -223,12 +227,11 @@ def choice_shares(run: ReportRun) -> tuple[list[ChoiceShare], int, int]:
 
 
 def _order(name: str, values: Sequence[Any], label: Any) -> tuple[int, Any]:
-    """Labels in the order of their first value: numbers ascending, names as first seen."""
-    firsts = [v for v in values if label(v) == name]
-    first = firsts[0]
-    if isinstance(first, int | float) and not isinstance(first, bool):
-        return (0, min(firsts))
-    return (1, values.index(first))
+    """Numbers (and their bins) ascending, then names alphabetically (null last)."""
+    numbers = [v for v in values if _is_number(v) and label(v) == name]
+    if numbers:
+        return (0, min(numbers))
+    return (2, name) if name == "null" else (1, name)
 
 
 @dataclass(frozen=True)

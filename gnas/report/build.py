@@ -116,7 +116,7 @@ def build_report(
             Section(
                 "Pareto front",
                 "Trials no other trial beats on every objective: the trade-offs worth retraining "
-                "(`gnas export RUN --pareto N`).",
+                "(gnas export RUN --pareto N).",
                 [Image(written[-1], "Pareto front")],
             )
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 
 from gnas.report.analysis import ChoiceShare, Convergence, Curve, Pareto
 
@@ -60,6 +60,8 @@ def convergence_figure(series: Sequence[Convergence], direction: str, path: Path
     by_trial.set_title("Best so far, by trials")
     by_time.set_xlabel("search time (s, sum of trial times)")
     by_time.set_title("Best so far, by time")
+    by_trial.set_xlim(left=0.5)  # trials before the first finished one (lower budgets) stay visible
+    by_time.set_xlim(left=0)
     for axes in (by_trial, by_time):
         axes.grid(alpha=0.3)
     figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), fontsize=9)
@@ -90,11 +92,13 @@ def pareto_figure(front: Pareto, path: Path) -> Path:
         positive = [v[j] for _, v in front.points if v[j] > 0]
         if positive and len(positive) == len(front.points) and max(positive) / min(positive) > 20:
             axes.set_xscale("log")
+        if front.names[j] == "params":
+            axes.xaxis.set_major_formatter(EngFormatter())
         axes.set_xlabel(axis_label(front.names[j], front.directions[j]))
         axes.set_ylabel(axis_label(front.names[0], front.directions[0]))
         axes.grid(alpha=0.3)
         axes.legend(fontsize=9, loc="best")
-    figure.suptitle(f"Pareto front: {len(front.front)} of {len(front.points)} trials")
+    figure.suptitle(f"Pareto front: {len(front.front)} of {len(front.points)} finished trials")
     return _save(figure, path)
 
 
@@ -131,7 +135,7 @@ def choices_figure(shares: Sequence[ChoiceShare], n_all: int, n_top: int, path: 
 
 def curves_figure(curves: Sequence[Curve], metric: str, direction: str, path: Path) -> Path:
     """Validation curves of the best trials, per epoch."""
-    figure = Figure(figsize=(8, 4.6), layout="constrained")
+    figure = Figure(figsize=(9, 4.6), layout="constrained")
     axes = figure.subplots()
     for color, curve in zip(_colors(len(curves)), curves, strict=True):
         epochs, values = zip(*curve.points, strict=True)
@@ -140,6 +144,6 @@ def curves_figure(curves: Sequence[Curve], metric: str, direction: str, path: Pa
     axes.set_ylabel(axis_label(metric, direction))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=9, title="best trials", title_fontsize=9)
+    axes.legend(fontsize=9, title="best trials", title_fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
     axes.set_title(f"Learning curves of the {len(curves)} best trials")
     return _save(figure, path)
