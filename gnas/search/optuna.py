@@ -194,6 +194,7 @@ class OptunaController(Controller):
         if candidate.trial not in self._pending:
             raise ValueError(f"trial {candidate.trial} was not asked of this controller, or already told")
         number, _ = self._pending.pop(candidate.trial)
+        self._requeued = [c for c in self._requeued if c.trial != candidate.trial]
         trial = self._trial(number)
         self._trials.pop(number)
         if self._finished(number):
