@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import tiny_search_config
 
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.base import Budget, Candidate, TrialResult
 from gnas.search.mirror import frozen_trial, study_url
 from gnas.search.run import SearchOutcome, search
 from gnas.search.runlog import TrialRecord, read_trials
@@ -40,6 +40,7 @@ def random_run(tmp_path_factory: pytest.TempPathFactory) -> SearchOutcome:
 def test_study_matches_trials_jsonl(random_run: SearchOutcome) -> None:
     run = random_run.run_dir
     study = optuna.load_study(study_name=run.name, storage=study_url(run))
+    assert study.metric_names == ["ndcg@5", "params"]
     assert study.directions == [optuna.study.StudyDirection.MAXIMIZE, optuna.study.StudyDirection.MINIMIZE]
     lines = read_trials(run)
     trials = study.get_trials()
@@ -75,6 +76,9 @@ def test_failed_and_pruned_records_keep_their_state(random_run: SearchOutcome) -
     pruned = TrialRecord(record.candidate, TrialResult("pruned", curve=((1, 0.1), (2, 0.05))), {})
     frozen = frozen_trial(pruned, space)
     assert frozen.state == optuna.trial.TrialState.PRUNED and frozen.intermediate_values == {1: 0.1, 2: 0.05}
+    rung = Candidate(7, record.candidate.genotype, Budget(epochs=1))
+    frozen = frozen_trial(TrialRecord(rung, TrialResult("ok", values=(0.2, 500.0)), {}), space)
+    assert frozen.state == optuna.trial.TrialState.PRUNED and frozen.user_attrs["values"] == [0.2, 500.0]
 
 
 def test_optuna_runs_are_recorded_once(tmp_path: Path) -> None:

@@ -5,13 +5,16 @@ The study is ``study.db`` (SQLite) in the run folder, named after the folder, wi
 directions. Each line of ``trials.jsonl`` becomes one Optuna trial, in order: params are the genes
 that matter, named and distributed exactly as the Optuna controller suggests them (``layers[1].heads``);
 values for finished trials; the validation curve as intermediate values (step = epoch); state
-COMPLETE, PRUNED or FAIL; the gnas trial number, status, metrics, epochs, error and architecture as
-user attributes. An Optuna-controller run already keeps its study: it is not recorded twice.
+COMPLETE, PRUNED (pruned, or trained at a lower fidelity budget only) or FAIL; the gnas trial number,
+status, metrics, epochs, error and architecture as user attributes; the objectives as metric names.
+An Optuna-controller run already keeps its study: it is not recorded twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import warnings
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -19,9 +22,10 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
+from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial, TrialState
 
-from gnas.search.base import Controller
+from gnas.search.base import Budget, Controller
 from gnas.search.objectives import Objectives
 from gnas.search.optuna import OptunaController
 from gnas.search.optuna_space import suggest_genotype, suggest_value
@@ -51,6 +55,9 @@ def frozen_trial(record: TrialRecord, space: SearchSpace) -> FrozenTrial:
     """One trial record as an Optuna trial (not yet in any study)."""
     result = record.result
     state = _STATES.get(result.status, TrialState.FAIL)
+    lower_budget = record.candidate.budget != Budget()
+    if state == TrialState.COMPLETE and lower_budget:
+        state = TrialState.PRUNED  # stopped at a lower fidelity rung: not a finished architecture
     params, distributions = trial_params(space, record.candidate.genotype)
     user_attrs: dict[str, Any] = {
         "gnas_trial": record.candidate.trial,
@@ -61,6 +68,9 @@ def frozen_trial(record: TrialRecord, space: SearchSpace) -> FrozenTrial:
         "seconds": result.seconds,
         "architecture": record.architecture,
     }
+    if lower_budget:
+        user_attrs["budget"] = dataclasses.asdict(record.candidate.budget)
+        user_attrs["values"] = list(result.values)
     if result.error:
         user_attrs["error"] = result.error
     if record.cached_from is not None:
@@ -90,7 +100,9 @@ class StudyMirror:
             directions=[spec.direction for spec in objectives.specs],
             load_if_exists=True,
         )
-        self.study.set_user_attr("gnas_objectives", list(objectives.names))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)
+            self.study.set_metric_names(list(objectives.names))  # shown by optuna-dashboard
         self._seen = {t.user_attrs.get("gnas_trial") for t in self.study.get_trials(deepcopy=False)}
 
     def add(self, record: TrialRecord) -> None:
