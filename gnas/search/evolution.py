@@ -75,6 +75,13 @@ class Member:
         return cls(tuple(data["genotype"]), values, data["full"])
 
 
+def usable_values(result: TrialResult, objectives: int) -> Values | None:
+    """The result's objective values if it may compete (ok and finite), else None."""
+    values = tuple(float(v) for v in result.values)
+    ok = len(values) == objectives and all(math.isfinite(v) for v in values)
+    return values if result.status == "ok" and ok else None
+
+
 def seed_genotypes(space: SearchSpace, names: list[str]) -> list[Genotype]:
     """The genotypes of named seed points; GnasError naming ``search.evolution.seed_points`` otherwise."""
     found = []
@@ -170,7 +177,8 @@ class EvolutionController(Controller):
                 raise ValueError(f"trial {candidate.trial} is not waiting for a result")
             _, index = self.queue.pop(at)
         member = self.batch[index]
-        member.values, member.full = self._usable(result), self.phase == "full"
+        member.values = usable_values(result, len(self.objectives.weights))
+        member.full = self.phase == "full"
         if member.values is not None and member.full:
             point, weights = (member.genotype, member.values), self.objectives.weights
             self.front = update_front(self.front, point, weights)
@@ -182,11 +190,6 @@ class EvolutionController(Controller):
                 self._promote()
             else:
                 self._close_generation()
-
-    def _usable(self, result: TrialResult) -> Values | None:
-        values = tuple(float(v) for v in result.values)
-        ok = len(values) == len(self.objectives.weights) and all(math.isfinite(v) for v in values)
-        return values if result.status == "ok" and ok else None
 
     # --- generations ----------------------------------------------------------------------------------
 

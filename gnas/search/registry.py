@@ -11,6 +11,7 @@ from gnas.search.evolution import EvolutionController
 from gnas.search.objectives import Objectives
 from gnas.search.optuna import OptunaController
 from gnas.search.random import RandomController
+from gnas.search.regularized import RegularizedEvolutionController
 from gnas.search.settings import SearchSettings
 from gnas.space import SearchSpace
 
@@ -41,6 +42,17 @@ def _evolution(
     )
 
 
+def _regularized(
+    settings: SearchSettings,
+    space: SearchSpace,
+    objectives: Objectives,
+    seed: int,
+    full: Budget,
+    run: Path | None,
+) -> Controller:
+    return RegularizedEvolutionController(space, objectives, seed, settings.evolution)
+
+
 def _optuna(
     settings: SearchSettings,
     space: SearchSpace,
@@ -63,6 +75,7 @@ CONTROLLERS: dict[str, Factory] = {
     "evolution": _evolution,
     "optuna": _optuna,
     "random": _random,
+    "regularized": _regularized,
 }
 
 
