@@ -36,7 +36,8 @@ def search(
         bool, typer.Option(help="With --resume: go on although FILE or the flags change the search.")
     ] = False,
     controller: Annotated[
-        str | None, typer.Option(help="Overrides search.controller: evolution (default), regularized, optuna or random.")
+        str | None,
+        typer.Option(help="Overrides search.controller: evolution (default), regularized, optuna or random."),
     ] = None,
     name: Annotated[
         str | None, typer.Option(help="Run folder name under --out (default: the file's name + time).")
