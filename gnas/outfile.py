@@ -3,11 +3,10 @@ whole or not at all (written to a temporary sibling, then renamed)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from gnas.errors import GnasError
+from gnas.runs import write_text
 
 
 def check_output(path: Path, *, force: bool = False, option: str = "--output") -> None:
@@ -22,11 +21,4 @@ def write_text_atomic(path: Path, text: str, *, force: bool = False, option: str
     """Write ``text`` to ``path`` through a temporary sibling; an existing file is kept unless ``force``."""
     check_output(path, force=force, option=option)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text)
