@@ -137,9 +137,16 @@ def test_cli_single_user_table_and_batch_csv(folders: dict[str, Path], tmp_path:
 def test_bad_inputs_are_one_line_and_write_nothing(folders: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "recs.csv"
     (tmp_path / "users.txt").write_text("u1\nnobody\n")
+    (tmp_path / "many.txt").write_text("u1\nghost\nu2\nnobody\nghost\n")
+    (tmp_path / "latin1.txt").write_bytes("u1\nJos\u00e9\n".encode("latin-1"))
+    (tmp_path / "empty.txt").write_text("# nobody\n\n")
     cases = [
         (["--user", "nobody"], "unknown user id 'nobody'"),
         (["--users", str(tmp_path / "users.txt")], "unknown user id 'nobody'"),
+        (["--users", str(tmp_path / "many.txt")], "2 unknown user ids 'ghost', 'nobody': not among the 30"),
+        (["--users", str(tmp_path / "latin1.txt")], f"--users: {tmp_path / 'latin1.txt'}: not UTF-8 text"),
+        (["--users", str(tmp_path / "empty.txt")], "empty.txt lists no user id"),
+        (["--users", str(tmp_path / "absent.txt")], "absent.txt: no such file"),
         (["--user", "u1", "-k", "0"], "-k: must be at least 1"),
         ([], "give --user ID or --users FILE"),
     ]
@@ -148,6 +155,19 @@ def test_bad_inputs_are_one_line_and_write_nothing(folders: dict[str, Path], tmp
         assert result.exit_code == 2, result.output
         assert expected in result.output and len(result.output.strip().splitlines()) == 1, result.output
         assert not out.exists()
+
+
+def test_model_api_checks_k_and_names_every_unknown_user(gat: TrainedModel) -> None:
+    with pytest.raises(GnasError, match="-k: must be at least 1, got 0"):
+        gat.recommend_batch(["u1"], k=0)
+    with pytest.raises(GnasError) as error:
+        gat.recommend_frame(["u1", "x", "u2", "y", "x"], k=2)
+    assert str(error.value).startswith("2 unknown user ids 'x', 'y': not among the 30 users of ")
+    many = [f"x{i}" for i in range(25)]
+    with pytest.raises(GnasError, match=r"'x19' \(and 5 more\): not among") as error:
+        gat.recommend_batch(many)
+    assert "\n" not in str(error.value)
+    assert gat.user_indices(["u1", "u0"]) == [gat.user_index("u1"), gat.user_index("u0")]
 
 
 def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
@@ -182,6 +202,8 @@ def test_corrupted_folders_name_the_file(folders: dict[str, Path], tmp_path: Pat
         ("train_edges.pt", b"\x00garbled", "train_edges.pt: not a readable tensor file"),
         ("item_ids.csv", b"idx,item\n0,i0\n", "item_ids.csv: needs columns index and item_id"),
         ("config.yaml", b"architecture: {conv: nope}\n", "config.yaml: architecture.conv"),
+        ("config.yaml", b"- a list\n- not a mapping\n", "config.yaml: the top level must be a mapping"),
+        ("config.yaml", b"name: caf\xe9\n", "config.yaml: not UTF-8 text"),
     ]
     for name, content, expected in cases:
         broken = _broken(source, tmp_path, name, content)

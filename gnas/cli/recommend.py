@@ -36,29 +36,14 @@ def recommend(
     One user (--user) is shown as a table; a file of users (--users) gives CSV on stdout or in -o.
     """
     from gnas.inference import load_model
-    from gnas.inference.model import iter_user_ids
     from gnas.outfile import check_output, write_text_atomic
 
     if (user is None) == (users is None):
         raise GnasError("give --user ID or --users FILE (one of them)")
-    if k < 1:
-        raise GnasError(f"-k: must be at least 1, got {k}")
     if output is not None:
         check_output(output, force=force)
-    if users is not None:
-        if not users.is_file():
-            raise GnasError(f"--users: {users}: no such file")
-        user_ids = iter_user_ids(users.read_text().splitlines())
-        if not user_ids:
-            raise GnasError(f"--users: {users} lists no user id")
-    else:
-        user_ids = [str(user)]
+    user_ids = [str(user)] if users is None else parse_user_ids(users)
     model = load_model(run)
-    unknown = [u for u in user_ids if not model.has_user(u)]
-    if unknown:
-        more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
-        shown = ", ".join(repr(u) for u in unknown[:5]) + more
-        raise GnasError(f"unknown user id {shown}: not among the {len(model.user_ids)} users of {run}")
     frame = model.recommend_frame(user_ids, k, exclude_seen=not include_seen, explain=explain)
     if output is not None:
         write_text_atomic(output, frame.to_csv(index=False), force=force)
@@ -69,6 +54,24 @@ def recommend(
         typer.echo(frame.to_csv(index=False), nl=False)
     else:
         _show(model, user_ids[0], frame, exclude_seen=not include_seen)
+
+
+def parse_user_ids(path: Path) -> list[str]:
+    """The ``--users`` file: one user id per line, blank lines and ``#`` comments skipped; a missing,
+    unreadable, non-UTF-8 or empty file is one GnasError line naming it."""
+    if not path.is_file():
+        raise GnasError(f"--users: {path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GnasError(f"--users: {path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise GnasError(f"--users: {path}: cannot be read ({exc.strerror})") from None
+    ids = [line.strip() for line in text.splitlines()]
+    ids = [line for line in ids if line and not line.startswith("#")]
+    if not ids:
+        raise GnasError(f"--users: {path} lists no user id")
+    return ids
 
 
 def _show(model: TrainedModel, user: str, frame: pd.DataFrame, exclude_seen: bool) -> None:

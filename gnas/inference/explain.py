@@ -41,11 +41,12 @@ def item_attention(model: Recommender, graph: TrainGraph) -> Tensor | None:
     return torch.stack(alphas).mean(dim=0)
 
 
-def contributions(liked: Tensor, target: int, items: Tensor, attention: Tensor | None) -> tuple[str, Tensor]:
-    """How much each liked item (indices ``liked``) supports ``target``, and by which method.
+def contributions(liked: Tensor, target: int, items: Tensor, attention: Tensor | None) -> Tensor:
+    """How much each liked item (indices ``liked``) supports ``target``: attention times dot product
+    with ``attention`` (the user's attention per liked item), else cosine similarity.
 
-    ``items`` are the final item representations; ``attention`` the user's attention per liked item.
+    ``items`` are the final item representations.
     """
     if attention is not None:
-        return ATTENTION, attention * (items[liked] @ items[target])
-    return SIMILARITY, F.cosine_similarity(items[liked], items[target].unsqueeze(0), dim=1)
+        return attention * (items[liked] @ items[target])
+    return F.cosine_similarity(items[liked], items[target].unsqueeze(0), dim=1)

@@ -111,8 +111,7 @@ def read_model_files(path: Path) -> ModelFiles:
     for name in FILES:
         if not (path / name).is_file():
             raise GnasError(f"{path / name}: missing (not a complete `gnas train` run folder)")
-    config = {k: v for k, v in load_yaml(path / CONFIG).items() if k != "versions"}
-    spec = parse_train_spec(config, str(path / CONFIG))
+    spec = _spec(path / CONFIG)
     users = _ids(path / USERS, "user_id")
     items = _ids(path / ITEMS, "item_id", ("title",))
     edges = _tensors(path / TRAIN_EDGES)
@@ -137,6 +136,17 @@ def read_model_files(path: Path) -> ModelFiles:
         item.numpy().astype(np.int64),
         features,
     )
+
+
+def _spec(path: Path) -> TrainSpec:
+    """The training spec in ``config.yaml`` (its ``versions`` record aside)."""
+    try:
+        config: Any = load_yaml(path)
+    except UnicodeDecodeError as exc:
+        raise GnasError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not isinstance(config, dict):
+        raise GnasError(f"{path}: the top level must be a mapping of keys, got {type(config).__name__}")
+    return parse_train_spec({k: v for k, v in config.items() if k != "versions"}, str(path))
 
 
 def _features(path: Path, num_items: int) -> ItemFeatures:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,20 +60,28 @@ class TrainedModel:
         self._edge_start = np.concatenate(
             ([0], np.cumsum(np.bincount(files.train_user, minlength=len(self.user_ids))))
         )
-        self._attention: Tensor | None = None
-        self._attention_done = False
+
+    @cached_property
+    def _edge_attention(self) -> Tensor | None:
+        """Per training edge, the attention the user pays the item (None without attention layers)."""
+        return item_attention(self.model, self.graph)
 
     @property
     def explanation_method(self) -> str:
         """``attention`` for models with GAT/GATv2 layers, else ``similarity``."""
-        return ATTENTION if self._edge_attention() is not None else SIMILARITY
+        return ATTENTION if self._edge_attention is not None else SIMILARITY
 
     def user_index(self, user_id: object) -> int:
         """The dense index of an original user id; an unknown id is a one-line GnasError."""
-        index = self._user_index.get(str(user_id))
-        if index is None:
-            raise GnasError(_unknown("user", user_id, len(self.user_ids), self.path / USERS))
-        return index
+        return self.user_indices([user_id])[0]
+
+    def user_indices(self, user_ids: Sequence[object]) -> list[int]:
+        """The dense indices of original user ids; unknown ids are one GnasError line naming them all."""
+        found = [self._user_index.get(str(u)) for u in user_ids]
+        unknown = [u for u, index in zip(user_ids, found, strict=True) if index is None]
+        if unknown:
+            raise GnasError(_unknown("user", unknown, len(self.user_ids), self.path / USERS))
+        return [index for index in found if index is not None]
 
     def has_user(self, user_id: object) -> bool:
         return str(user_id) in self._user_index
@@ -80,7 +89,7 @@ class TrainedModel:
     def item_index(self, item_id: object) -> int:
         index = self._item_index.get(str(item_id))
         if index is None:
-            raise GnasError(_unknown("item", item_id, len(self.item_ids), self.path / ITEMS))
+            raise GnasError(_unknown("item", [item_id], len(self.item_ids), self.path / ITEMS))
         return index
 
     def title(self, index: int) -> str | None:
@@ -109,10 +118,11 @@ class TrainedModel:
     def recommend_batch(
         self, user_ids: Sequence[object], k: int = 10, exclude_seen: bool = True, batch_size: int = 1024
     ) -> list[list[Recommendation]]:
-        """:meth:`recommend` for many users (one list per user, in order); unknown ids fail first."""
+        """:meth:`recommend` for many users (one list per user, in order). ``k`` < 1 or any unknown id
+        (all of them named in one line) is a GnasError before anything is scored."""
         if k < 1:
             raise GnasError(f"-k: must be at least 1, got {k}")
-        users = [self.user_index(u) for u in user_ids]
+        users = self.user_indices(user_ids)
         out: list[list[Recommendation]] = []
         for start in range(0, len(users), batch_size):
             chunk = users[start : start + batch_size]
@@ -147,12 +157,6 @@ class TrainedModel:
         columns = ["user_id", "rank", "item_id", "title", "score", *(["because"] if explain else [])]
         return pd.DataFrame(rows, columns=columns)
 
-    def _edge_attention(self) -> Tensor | None:
-        if not self._attention_done:
-            self._attention = item_attention(self.model, self.graph)
-            self._attention_done = True
-        return self._attention
-
     def explain(self, user_id: object, item_id: object, n: int = 3) -> list[Reason]:
         """The user's training items that most support ``item_id`` (largest contribution first): by
         attention-weighted contribution for attention models, by embedding similarity otherwise."""
@@ -161,8 +165,8 @@ class TrainedModel:
         keep = self.graph.train_item[edges] != target
         edges = edges[keep]
         liked = self.graph.train_item[edges]
-        attention = self._edge_attention()
-        _, weight = contributions(
+        attention = self._edge_attention
+        weight = contributions(
             liked, target, self.item_embeddings, None if attention is None else attention[edges]
         )
         order = torch.sort(weight, descending=True, stable=True).indices[:n].tolist()
@@ -172,8 +176,15 @@ class TrainedModel:
         ]
 
 
-def _unknown(kind: str, value: object, count: int, source: Path) -> str:
-    return f"unknown {kind} id {str(value)!r}: not among the {count} {kind}s of {source}"
+SHOWN_UNKNOWN = 20  # unknown ids named in an error; the rest are counted
+
+
+def _unknown(kind: str, values: Sequence[object], count: int, source: Path) -> str:
+    distinct = list(dict.fromkeys(str(v) for v in values))
+    shown = ", ".join(repr(v) for v in distinct[:SHOWN_UNKNOWN])
+    more = f" (and {len(distinct) - SHOWN_UNKNOWN} more)" if len(distinct) > SHOWN_UNKNOWN else ""
+    what = f"unknown {kind} id" if len(distinct) == 1 else f"{len(distinct)} unknown {kind} ids"
+    return f"{what} {shown}{more}: not among the {count} {kind}s of {source}"
 
 
 def _load_weights(model: torch.nn.Module, files: ModelFiles) -> None:
@@ -198,8 +209,3 @@ def _load_weights(model: torch.nn.Module, files: ModelFiles) -> None:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
     """Load a ``gnas train`` run folder for inference; it needs nothing but that folder."""
     return TrainedModel(read_model_files(Path(path)), device)
-
-
-def iter_user_ids(lines: Iterable[str]) -> list[str]:
-    """User ids from lines of text: one per line, blank lines and ``#`` comments skipped."""
-    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
