@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import tiny_search_config
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from gnas.cli import app
 from gnas.report import Report, build_report, load_report_run
 from gnas.report.analysis import choice_shares, convergence, failures
+from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import run_lock
 from gnas.search.run import search
 from gnas.search.settings import SearchSettings
@@ -119,6 +121,19 @@ def test_analysis_convergence_choices_and_failures(two_objective_run: Path) -> N
     assert len(grouped) == 1  # "params N > max_params 700" is one reason whatever N is
 
 
+def test_leaderboard_rows_from_records_match_leaderboard_csv(two_objective_run: Path) -> None:
+    run = load_report_run(two_objective_run)
+    objectives = run.run.objectives
+    rows = leaderboard_rows(run.records, objectives)
+    csv = pd.read_csv(two_objective_run / "leaderboard.csv")
+    assert [r.trial for r in rows] == csv["trial"].tolist() and [r.rank for r in rows] == csv["rank"].tolist()
+    assert [r.architecture for r in rows] == csv["architecture"].tolist()
+    first = rows[0].as_dict(objectives)
+    assert list(first) == ["rank", "trial", "ndcg@5", "params", "epochs", "seconds", "architecture"]
+    assert first["ndcg@5"] == rows[0].values[0] and first["params"] == rows[0].values[1]
+    assert leaderboard_rows(run.records, objectives, 2) == rows[:2]
+
+
 def test_run_in_progress_reports_what_has_finished(two_objective_run: Path, tmp_path: Path) -> None:
     run = copy_run(two_objective_run, tmp_path, "running")
     lines = (run / "trials.jsonl").read_text().splitlines()
@@ -140,6 +155,8 @@ def test_run_in_progress_reports_what_has_finished(two_objective_run: Path, tmp_
         ("format", "--format: 'pdf' is not a report format"),
         ("top", "--top: 0 must be at least 1"),
         ("other_metric", "compared runs need the same one"),
+        ("out_file", "exists and is not a folder"),
+        ("out_under_file", "cannot create the report folder"),
     ],
 )
 def test_bad_input_is_one_line(two_objective_run: Path, tmp_path: Path, case: str, expected: str) -> None:
@@ -167,6 +184,11 @@ def test_bad_input_is_one_line(two_objective_run: Path, tmp_path: Path, case: st
         spec["search"]["objectives"][0]["metric"] = "recall@5"
         (other / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
         args.append(str(other))
+    elif case in ("out_file", "out_under_file"):
+        (tmp_path / "taken").write_text("a file")
+        out = tmp_path / "taken" / ("sub" if case == "out_under_file" else "")
+        args += ["--out", str(out)]
+        expected = f"--out: {out}: {expected}"
     result = runner.invoke(app, ["report", *args])
     assert result.exit_code == 2, result.output
     assert expected in result.output and len(result.output.strip().splitlines()) == 1, result.output

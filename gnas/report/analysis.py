@@ -12,10 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 from gnas.architecture import Architecture
+from gnas.report.leaderboard import logged_architecture
 from gnas.report.load import ReportRun
 from gnas.search.ranking import contenders, leaderboard, pareto_front
 from gnas.search.runlog import TrialRecord
-from gnas.space import decode, summarize
+from gnas.space import decode
 from gnas.space.fields import NUM_LAYERS, global_fields, is_ignored, layer_fields
 
 TOP_SHARE = 0.1  # the top decile
@@ -49,39 +50,10 @@ def summary(run: ReportRun) -> RunSummary:
     )
 
 
-@dataclass(frozen=True)
-class LeaderRow:
-    rank: int
-    trial: int
-    values: tuple[float, ...]
-    params: float | None
-    epochs: int
-    seconds: float
-    architecture: str
-
-
 def architecture_of(run: ReportRun, record: TrialRecord) -> Architecture:
     """The trial's architecture from its logged mapping (the genotype if the mapping does not parse)."""
-    try:
-        return Architecture.model_validate(record.architecture).canonical()
-    except ValueError:
-        return decode(run.run.file.space, record.candidate.genotype)
-
-
-def leaderboard_rows(run: ReportRun, top: int) -> list[LeaderRow]:
-    """The ``top`` best trials by the primary objective, with their key choices and cost."""
-    return [
-        LeaderRow(
-            rank,
-            r.candidate.trial,
-            r.result.values,
-            r.result.metrics.get("params"),
-            r.result.epochs,
-            r.result.seconds,
-            summarize(architecture_of(run, r)),
-        )
-        for rank, r in enumerate(leaderboard(run.records, run.run.objectives)[:top], start=1)
-    ]
+    architecture = logged_architecture(record)
+    return decode(run.run.file.space, record.candidate.genotype) if architecture is None else architecture
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from gnas.report.document import (
     summary_table,
 )
 from gnas.report.html import render_html
+from gnas.report.leaderboard import LeaderRow, leaderboard_rows
 from gnas.report.load import ReportRun, load_report_run
 from gnas.report.markdown import render_markdown
 from gnas.runs import write_text
@@ -36,7 +37,7 @@ class Report:
     figures: list[Path]
     runs: list[ReportRun]
     summaries: list[analysis.RunSummary]
-    leaderboard: list[analysis.LeaderRow]
+    leaderboard: list[LeaderRow]
     failures: list[analysis.FailureRow]
 
 
@@ -61,6 +62,19 @@ def _subtitle(run: ReportRun, summary: analysis.RunSummary) -> str:
     )
 
 
+def _report_folder(out: Path | None, default: Path) -> Path:
+    """Create the report folder; a path that is a file (or under one) is one line naming ``--out``."""
+    folder = out or default
+    where = f"--out: {folder}" if out is not None else str(folder)
+    if folder.exists() and not folder.is_dir():
+        raise GnasError(f"{where}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GnasError(f"{where}: cannot create the report folder ({exc.strerror or exc})") from None
+    return folder
+
+
 def build_report(
     runs: Sequence[Path], *, fmt: str = "html", top: int = 10, out: Path | None = None
 ) -> Report:
@@ -76,11 +90,10 @@ def build_report(
     main = loaded[0]
     objectives = main.run.objectives
     primary = objectives.primary
-    folder = out or main.path / REPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _report_folder(out, main.path / REPORT_DIR)
 
     summaries = [analysis.summary(run) for run in loaded]
-    rows = analysis.leaderboard_rows(main, top)
+    rows = leaderboard_rows(main.records, objectives, top, space=main.run.file.space)
     failures = analysis.failures(main)
     ranked = len(analysis.leaderboard(main.records, objectives))
     sections = [

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gnas.report.analysis import FailureRow, LeaderRow, RunSummary
+from gnas.report.analysis import FailureRow, RunSummary
+from gnas.report.leaderboard import LeaderRow
 from gnas.search.objectives import Objectives
 from gnas.search.settings import COST_METRICS
 
