@@ -115,6 +115,13 @@ def test_several_objectives_keep_a_non_dominated_front() -> None:
     assert all(not any(dominates(v, p[1], TWO.weights) for v in values) for p in front)
 
 
+def test_the_parent_is_the_best_of_its_tournament() -> None:
+    controller = aging(population=5, tournament_size=5)  # the tournament is the whole population
+    run(controller, 5)
+    best_member = max(controller.population, key=lambda m: m.values or (float("-inf"),))
+    assert all(controller._parent() == best_member.genotype for _ in range(20))
+
+
 def test_tournament_larger_than_population_is_refused() -> None:
     with pytest.raises(GnasError, match="tournament_size"):
         aging(population=3, tournament_size=4)

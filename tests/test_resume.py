@@ -109,12 +109,22 @@ def test_killed_and_resumed_search_equals_the_uninterrupted_one(
 
 def test_a_finished_search_goes_on_with_a_larger_budget(reference: tuple[Path, Path], tmp_path: Path) -> None:
     config, whole = reference
-    out = tmp_path / "runs"
+    out, run = tmp_path / "runs", tmp_path / "runs" / "short"
+    with_workers = yaml.safe_load(config.read_text())
+    with_workers["workers"] = {"max_retries": 3}
+    config = tmp_path / "with_workers.yaml"
+    config.write_text(yaml.safe_dump(with_workers))
     assert search(str(config), "--out", str(out), "--name", "short", "--max-trials", "4").exit_code == 0
-    result = search("--resume", str(out / "short"), "--max-trials", "10")
-    assert result.exit_code == 0, result.output
-    assert without_timings(out / "short") == without_timings(whole)
-    assert yaml.safe_load((out / "short" / "spec.yaml").read_text())["resumes"][0]["max_trials"] == 10
+    for budget in ("7", "10"):  # resumed twice: each resume records itself and keeps the run resumable
+        result = search("--resume", str(run), "--max-trials", budget)
+        assert result.exit_code == 0, result.output
+    assert without_timings(run) == without_timings(whole)
+    spec = yaml.safe_load((run / "spec.yaml").read_text())
+    assert [r["max_trials"] for r in spec["resumes"]] == [7, 10]
+    assert spec["workers"]["max_retries"] == 3
+    for command in (["export", str(run), "-o", str(tmp_path / "best.yaml")], ["report", str(run)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
 
 
 def test_random_and_optuna_searches_resume_without_rerunning_trials(tmp_path: Path) -> None:
@@ -157,7 +167,7 @@ def test_bad_resumes_are_one_line_errors_that_change_nothing(
         assert snapshot(run) == before
 
     refused("--resume", str(tmp_path), expect="not a search run folder")
-    refused("--resume", str(run), "--seed", "3", expect="drop --name and --seed")
+    refused("--resume", str(run), "--seed", "3", expect="drop --name, --out and --seed")
     changed = yaml.safe_load(config.read_text())
     changed["space"]["embedding_dim"] = [8, 32]
     changed_file = tmp_path / "changed.yaml"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from conftest import tiny_search_config
 
+from gnas.errors import GnasError
 from gnas.search.run import search
 from gnas.search.runlog import read_trials
 from gnas.search.settings import SearchSettings
@@ -92,3 +93,24 @@ def test_ctrl_c_keeps_finished_trials(tmp_path: Path, monkeypatch: pytest.Monkey
     assert outcome.stop_reason == "interrupted"
     assert len(read_trials(outcome.run_dir)) == 1
     assert (outcome.run_dir / "best.yaml").is_file()
+
+
+def test_workers_that_cannot_start_leave_no_run_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gnas.errors import GnasError
+
+    def no_workers(*args: Any, **kwargs: Any) -> Any:
+        raise GnasError("workers.gpus_per_trial: no GPU here")
+
+    monkeypatch.setattr("gnas.search.run.build_executor", no_workers)
+    with pytest.raises(GnasError, match="no GPU here"):
+        search(tiny_search_file(tmp_path), settings(), out=tmp_path / "runs", name="x", device="cpu")
+    assert not (tmp_path / "runs" / "x").exists()
+
+
+def test_generations_alone_only_stop_evolution() -> None:
+    base = SearchSettings.model_validate({"max_trials": None, "generations": 3})
+    assert base.controller == "evolution"
+    with pytest.raises(GnasError, match="generations only stops the evolution controller"):
+        base.with_overrides(controller="random")

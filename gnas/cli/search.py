@@ -42,7 +42,9 @@ def search(
     name: Annotated[
         str | None, typer.Option(help="Run folder name under --out (default: the file's name + time).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder that receives the run folder.")] = Path("runs"),
+    out: Annotated[
+        Path | None, typer.Option(help="Folder that receives the run folder (default: runs).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Overrides the file's seed.")] = None,
     max_trials: Annotated[int | None, typer.Option(min=1, help="Overrides search.max_trials.")] = None,
     time_budget: Annotated[str | None, typer.Option(help="Overrides search.time_budget, e.g. 30m.")] = None,
@@ -64,25 +66,26 @@ def search(
 
     A stopped or killed search goes on with --resume RUN (same trials as if it had never stopped).
     """
-    from gnas.search.export import load_search_run
     from gnas.search.objectives import Objectives
     from gnas.search.resume import resume as resume_search
     from gnas.search.run import SearchProgress
     from gnas.search.run import search as run_search
+    from gnas.search.runfolder import spec_search_file
     from gnas.space import decode, load_search_file, summarize
 
-    if resume is not None and (name is not None or seed is not None):
-        raise GnasError("--resume continues RUN in place with its own seed: drop --name and --seed")
+    if resume is not None and (name is not None or seed is not None or out is not None):
+        raise GnasError("--resume continues RUN in place with its own seed: drop --name, --out and --seed")
     if force and resume is None:
         raise GnasError("--force only applies with --resume")
-    overrides = {"controller": controller, "max_trials": max_trials, "time_budget": time_budget}
     if file is not None:
         file_spec = load_search_file(file)
     elif resume is not None:
-        file_spec = load_search_run(resume).file
+        file_spec = spec_search_file(resume)
     else:
         raise GnasError("give a search file, or --resume RUN to continue a search")
-    settings = file_spec.search.with_overrides(**overrides)
+    settings = file_spec.search.with_overrides(
+        controller=controller, max_trials=max_trials, time_budget=time_budget
+    )
     primary = settings.objectives[0].metric
 
     progress = Progress(
@@ -114,12 +117,15 @@ def search(
                 resume,
                 file=file_spec if file is not None else None,
                 force=force,
+                controller=controller,
+                max_trials=max_trials,
+                time_budget=time_budget,
                 data_dir=data_dir,
                 device=device,
                 on_trial=on_trial,
+                tensorboard=tensorboard,
                 executor=executor,
                 ray_address=ray_address,
-                **overrides,
             )
         else:
             outcome = run_search(
@@ -127,7 +133,7 @@ def search(
                 settings,
                 data_dir=data_dir,
                 device=device,
-                out=out,
+                out=out or Path("runs"),
                 name=name,
                 seed=seed,
                 on_trial=on_trial,
@@ -156,8 +162,3 @@ def search(
         console.print(f"best: {outcome.run_dir / 'best.yaml'}  (retrain: gnas train FILE)", highlight=False)
     else:
         console.print("no trial finished: nothing to export", highlight=False)
-
-
-def _cell(value: float) -> str:
-    """Metrics with 4 decimals; counts (params, epochs) as whole numbers."""
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1e4 else f"{value:.4f}"

@@ -36,6 +36,7 @@ def capture_rng() -> dict[str, Any]:
 
 
 def restore_rng(state: dict[str, Any]) -> None:
+    """Put Python's, NumPy's and torch's global generators back where :func:`capture_rng` found them."""
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     kind, keys, position, has_gauss, cached = state["numpy"]
@@ -46,6 +47,8 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """The controller's JSON state, the search seconds spent and the global RNG states."""
+
     controller: dict[str, Any]
     elapsed: float
     rng: dict[str, Any]

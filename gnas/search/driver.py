@@ -42,10 +42,9 @@ def drive(
     logged: Mapping[int, tuple[Candidate, TrialResult]] | None = None,
     on_result: OnResult | None = None,
     on_change: Callable[[], None] | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
 ) -> DriveState:
-    """Run the controller until it is finished, ``max_trials`` trials were trained, ``deadline`` (a
-    ``time.monotonic()`` value) passes or ``should_stop()``; trials in flight then finish first.
+    """Run the controller until it is finished, ``max_trials`` trials were trained or ``deadline`` (a
+    ``time.monotonic()`` value) passes; trials in flight then finish first.
 
     A candidate already evaluated with the same budget is told the cached result (``on_result`` gets
     the trial it came from) and does not count as a trial. A candidate whose trial number is in
@@ -89,7 +88,7 @@ def drive(
     idle = 0
     while True:
         if not state.stop_reason:
-            state.stop_reason = _stop_reason(controller, state, max_trials, deadline, should_stop, idle)
+            state.stop_reason = _stop_reason(controller, state, max_trials, deadline, idle)
         if not state.stop_reason:
             room = executor.slots - len(state.in_flight)
             if max_trials is not None:
@@ -120,7 +119,6 @@ def _stop_reason(
     state: DriveState,
     max_trials: int | None,
     deadline: float | None,
-    should_stop: Callable[[], bool],
     idle: int,
 ) -> str:
     if controller.finished:
@@ -129,8 +127,6 @@ def _stop_reason(
         return "max_trials"
     if deadline is not None and time.monotonic() >= deadline:
         return "time_budget"
-    if should_stop():
-        return "interrupted"
     if idle >= _MAX_IDLE_ROUNDS:
         return "no new candidates"
     return ""

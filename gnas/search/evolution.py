@@ -47,7 +47,7 @@ from gnas.search.settings import EvolutionSpec, FidelitySpec
 from gnas.space import Genotype, NotInSpace, SearchSpace, encode, operator, sample_distinct
 
 SEED_POINTS: dict[str, Architecture] = {"lightgcn": Architecture()}
-_RETRIES = 5
+RETRIES = 5  # attempts at breeding a child not proposed before
 _TRAINING_SPEC = Budget()  # epochs and seconds of the training spec
 Phase = Literal["low", "full"]
 
@@ -250,7 +250,7 @@ class EvolutionController(Controller):
     def _breed(self, first: Genotype, second: Genotype, taken: dict[Genotype, None]) -> Genotype:
         """A child of two parents; retries (then forces a mutation) while it repeats a known genotype."""
         spec, child = self.settings, first
-        for attempt in range(_RETRIES):
+        for attempt in range(RETRIES):
             child = first
             if self.rng.random() < spec.crossover_prob:
                 child = self.toolbox.mate(first, second)[self.rng.randrange(2)]

@@ -21,11 +21,10 @@ from gnas.outfile import write_text_atomic
 from gnas.search.base import Budget
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard, pareto_front
+from gnas.search.runfolder import spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials
-from gnas.space import SearchFile, decode, parse_search_file, train_config
-from gnas.spec import load_yaml, parse_train_spec
-
-SPEC = "spec.yaml"
+from gnas.space import SearchFile, decode, train_config
+from gnas.spec import parse_train_spec
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,7 @@ class ParetoIndexError(GnasError):
 
 def load_search_run(path: Path) -> SearchRun:
     """Read ``spec.yaml`` and ``trials.jsonl`` of a ``gnas search`` run folder (one-line errors)."""
-    if not path.is_dir():
-        raise GnasError(f"{path}: no such folder (give a `gnas search` run folder)")
-    if not (path / SPEC).is_file():
-        raise GnasError(f"{path}: not a search run folder (no {SPEC})")
-    data = {k: v for k, v in load_yaml(path / SPEC).items() if k not in ("source", "versions")}
-    file = parse_search_file(data, str(path / SPEC))
+    file = spec_search_file(path)
     objectives = Objectives.from_specs(file.search.objectives, file.search.constraints)
     if not (path / TRIALS).is_file():
         raise GnasError(f"{path / TRIALS}: missing (no trial of this search has finished)")

@@ -3,7 +3,7 @@ TensorBoard curves (on request). A failing observer warns once and stops; the se
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from gnas.search.tensorboard import require_tensorboard, tensorboard_writer
 from gnas.space import SearchFile
 
 TrialObserver = Callable[[TrialRecord], None]
+log = logging.getLogger(__name__)
 
 __all__ = ["TrialObserver", "require_tensorboard", "trial_observers"]
 
@@ -29,7 +30,7 @@ def _guarded(observer: TrialObserver, what: str) -> TrialObserver:
             observer(record)
         except Exception as exc:  # a dashboard file must never cost the search
             broken.append(str(exc))
-            warnings.warn(f"{what} stopped: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
+            log.warning("%s stopped: %s: %s", what, type(exc).__name__, exc)
 
     return observe
 
@@ -44,10 +45,13 @@ def trial_observers(
 ) -> list[TrialObserver]:
     """The observers of a run; ``past`` records (a resumed run's) are added to the study if it lacks them."""
     observers: list[TrialObserver] = []
-    mirror = open_mirror(run_dir, controller, file.space, objectives)
-    if mirror is not None:
-        mirror.sync(past)
-        observers.append(_guarded(mirror.add, "recording trials in study.db"))
+    try:
+        mirror = open_mirror(run_dir, controller, file.space, objectives)
+        if mirror is not None:
+            mirror.sync(past)
+            observers.append(_guarded(mirror.add, "recording trials in study.db"))
+    except Exception as exc:  # a locked or damaged study.db must never cost the search
+        log.warning("recording trials in study.db stopped: %s: %s", type(exc).__name__, exc)
     if tensorboard:
         observers.append(_guarded(tensorboard_writer(run_dir, file.training.metric), "TensorBoard logging"))
     return observers

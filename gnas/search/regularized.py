@@ -2,8 +2,8 @@
 
 Real et al., "Regularized Evolution for Image Classifier Architecture Search" (AAAI 2019): the
 population is a queue of the ``population`` most recent members. Each child's parent is the winner
-of a tournament among ``tournament_size`` members drawn from it (DEAP's ``selTournament``; with
-several objectives ``selNSGA2`` picks the winner), the child is the parent mutated by the space's
+of a tournament among ``tournament_size`` members drawn from it (the best by DEAP's ``selBest``;
+with several objectives ``selNSGA2`` picks the winner), the child is the parent mutated by the space's
 mutation, and when its result comes in it joins the queue and the oldest member leaves. Old members
 leave even when they are good, which keeps the search exploring, and no generation boundary makes
 workers wait: ``ask(n)`` hands out ``n`` children whenever results exist to breed from.
@@ -24,14 +24,12 @@ from deap import tools
 
 from gnas.errors import GnasError
 from gnas.search.base import Candidate, Controller, TrialResult
-from gnas.search.evolution import Member, seed_genotypes, usable_values
+from gnas.search.evolution import RETRIES, Member, seed_genotypes, usable_values
 from gnas.search.objectives import Objectives
 from gnas.search.pareto import Point, update_front, update_hall_of_fame
 from gnas.search.selection import fitness_class, individuals, private_random
 from gnas.search.settings import EvolutionSpec
 from gnas.space import Genotype, SearchSpace, operator, sample_distinct
-
-_RETRIES = 5
 
 
 class RegularizedEvolutionController(Controller):
@@ -86,7 +84,7 @@ class RegularizedEvolutionController(Controller):
     def _child(self) -> Candidate:
         parent = self._parent()
         child = parent
-        for _ in range(_RETRIES):
+        for _ in range(RETRIES):
             child = self.mutate(self.space, parent, rng=self.rng)
             if child not in self.seen:
                 break
@@ -99,8 +97,8 @@ class RegularizedEvolutionController(Controller):
         drawn = [members[i] for i in self.rng.sample(range(len(members)), size)]
         pool = individuals([(m.values, m.tier) for m in drawn], self.fitness)
         with private_random(self.rng):
-            if len(self.objectives.weights) == 1:
-                winner = tools.selTournament(pool, 1, tournsize=size)[0]
+            if len(self.objectives.weights) == 1:  # the best of the drawn sample, as in the paper
+                winner = tools.selBest(pool, 1)[0]
             else:
                 winner = tools.selNSGA2(pool, 1)[0]
         return drawn[winner.index].genotype

@@ -2,17 +2,18 @@
 
 The controller comes back from its last checkpoint (taken after every ask and tell) with its
 in-flight candidates asked again; those whose results reached ``trials.jsonl`` before the stop are
-told from the log, the others train again. With the same seed, a resumed search makes the same
-trials and ends with the same population as one that never stopped.
+told from the log, the others train again. With the same seed and one trial at a time (the inline
+executor, or one Ray worker), a resumed search makes the same trials and ends with the same
+population as one that never stopped; with several workers the order in which results arrive, and so
+what is bred from them, depends on timing, resumed or not.
 
 A resumed search keeps its spec. Budgets (``max_trials``, ``time_budget``, ``generations``) may be
-raised; any other change (space, objectives, data, training) is refused unless forced, and every
-resume is recorded in ``spec.yaml`` under ``resumes``.
+raised and ``workers:`` changed; any other change (space, objectives, data, training, controller) is
+refused unless forced, and every resume is recorded in ``spec.yaml`` under ``resumes``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,6 @@ from gnas.errors import GnasError
 from gnas.runs import run_lock, write_text
 from gnas.search.base import Budget
 from gnas.search.checkpoint import CONTROLLER_STATE, load_checkpoint, restore_rng
-from gnas.search.executors import executor_name
-from gnas.search.export import SPEC
 from gnas.search.objectives import Objectives
 from gnas.search.registry import build_controller
 from gnas.search.run import (
@@ -33,16 +32,17 @@ from gnas.search.run import (
     SearchData,
     SearchOutcome,
     Session,
-    execute,
     for_objectives,
     resolved_spec,
+    run_session,
 )
+from gnas.search.runfolder import RECORD_ONLY, SPEC, read_spec, spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials, repair_trials
-from gnas.space import SearchFile, parse_search_file
-from gnas.spec import load_yaml
+from gnas.search.tensorboard import require_tensorboard
+from gnas.space import SearchFile, canonical
 
 BUDGETS = ("max_trials", "time_budget", "generations")
-_NOT_COMPARED = ("source", "versions", "resumes")
+_FREE = (*RECORD_ONLY, "workers")  # may differ without --force
 
 
 def resume(
@@ -50,26 +50,32 @@ def resume(
     *,
     file: SearchFile | None = None,
     force: bool = False,
+    controller: str | None = None,
+    max_trials: int | None = None,
+    time_budget: float | str | None = None,
     data_dir: Path | None = None,
     device: str = "auto",
     on_trial: OnTrial | None = None,
+    tensorboard: bool = False,
     executor: str | None = None,
     ray_address: str | None = None,
-    **overrides: Any,
 ) -> SearchOutcome:
-    """Continue the search in ``run_dir``. ``file`` (default: the run's own spec) and ``overrides``
-    of its search settings (``None``: keep) must match the run's spec apart from budgets unless
-    ``force``."""
-    stored = _read_spec(run_dir)
+    """Continue the search in ``run_dir``. ``file`` (default: the run's own spec) and the overrides
+    (``None``: keep) must match the run's spec apart from budgets and workers unless ``force``."""
+    if tensorboard:
+        require_tensorboard()
+    stored = read_spec(run_dir)
+    missing = [name for name in (TRIALS, CONTROLLER_STATE) if not (run_dir / name).is_file()]
+    if missing:
+        raise GnasError(f"--resume: {run_dir} is not a search run folder (no {', '.join(missing)})")
     with run_lock(run_dir):
         _check_version(run_dir, stored, force)
-        own = parse_search_file(
-            {k: v for k, v in stored.items() if k not in _NOT_COMPARED}, str(run_dir / SPEC)
+        own = spec_search_file(run_dir, stored)
+        settings = (file or own).search.with_overrides(
+            controller=controller, max_trials=max_trials, time_budget=time_budget
         )
-        file = dataclasses.replace(file or own, seed=own.seed)
-        settings = file.search.with_overrides(**overrides)
         objectives = Objectives.from_specs(settings.objectives, settings.constraints)
-        file = for_objectives(file, objectives, own.seed)
+        file = for_objectives(file or own, objectives, own.seed)
         spec = resolved_spec(file, settings)
         changed = _differences(stored, spec)
         if changed and not force:
@@ -82,11 +88,11 @@ def resume(
             records = [TrialRecord.from_json(line) for line in read_trials(run_dir)]
         except (KeyError, TypeError, ValueError) as exc:
             raise GnasError(f"{run_dir / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
-        executor = executor_name(executor)
-        data = SearchData.load(file, data_dir, "cpu" if executor == "ray" else device)  # workers place it
-        controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_dir)
+        _check_fits(run_dir, file, objectives, records)
+        data = SearchData.load(file, data_dir, device, executor)
+        search_controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_dir)
         try:
-            controller.load_state_dict(checkpoint.controller)
+            search_controller.load_state_dict(checkpoint.controller)
         except GnasError:
             raise
         except Exception as exc:  # a state from another controller or space
@@ -95,30 +101,21 @@ def resume(
             ) from None
         # Everything is checked: from here on the run folder changes.
         repair_trials(run_dir)
+        budgets = {"max_trials": max_trials, "time_budget": time_budget}
         entry = {
             "at": datetime.now().isoformat(timespec="seconds"),
             "trials_logged": len(records),
             "changed": changed,
             "forced": bool(changed),
-            **{key: value for key, value in overrides.items() if key in BUDGETS and value is not None},
+            **{key: value for key, value in budgets.items() if value is not None},
         }
         spec["resumes"] = [*stored.get("resumes", []), entry]
         write_text(run_dir / SPEC, yaml.safe_dump(spec, sort_keys=False))
         restore_rng(checkpoint.rng)
-        session = Session(file, settings, objectives, controller, run_dir, records, checkpoint.elapsed)
-        return execute(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
-
-
-def _read_spec(run_dir: Path) -> dict[str, Any]:
-    if not run_dir.is_dir():
-        raise GnasError(f"--resume: {run_dir} is not a folder")
-    missing = [name for name in (SPEC, TRIALS, CONTROLLER_STATE) if not (run_dir / name).is_file()]
-    if missing:
-        raise GnasError(f"--resume: {run_dir} is not a search run folder (no {', '.join(missing)})")
-    stored = load_yaml(run_dir / SPEC)
-    if not isinstance(stored, dict) or "space" not in stored or "search" not in stored:
-        raise GnasError(f"{run_dir / SPEC}: not the spec of a gnas search run")
-    return stored
+        session = Session(
+            file, settings, objectives, search_controller, run_dir, records, checkpoint.elapsed, tensorboard
+        )
+        return run_session(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
 
 
 def _check_version(run_dir: Path, stored: dict[str, Any], force: bool) -> None:
@@ -131,11 +128,32 @@ def _check_version(run_dir: Path, stored: dict[str, Any], force: bool) -> None:
         )
 
 
+def _check_fits(run_dir: Path, file: SearchFile, objectives: Objectives, records: list[TrialRecord]) -> None:
+    """Even forced, the finished trials must be architectures of the space and scored on as many
+    objectives: the controller goes on from them."""
+    for record in records:
+        if record.result.values and len(record.result.values) != len(objectives.names):
+            raise GnasError(
+                f"{run_dir / TRIALS}: trial {record.candidate.trial} has {len(record.result.values)} "
+                f"objective values, the search now {len(objectives.names)}; start a new search instead"
+            )
+        try:
+            fits = canonical(file.space, record.candidate.genotype) == record.candidate.genotype
+        except Exception:  # a genotype of another layout
+            fits = False
+        if not fits:
+            raise GnasError(
+                f"{run_dir / TRIALS}: trial {record.candidate.trial}'s architecture is not in the space "
+                "any more; start a new search instead"
+            )
+
+
 def _differences(stored: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    """Keys of ``spec`` (``search.*`` one level down) that differ from the stored spec, budgets aside."""
+    """Keys of ``spec`` (``search.*`` one level down) that differ from the stored spec, budgets and
+    workers aside."""
     changed = []
     for key, value in spec.items():
-        if key in _NOT_COMPARED:
+        if key in _FREE:
             continue
         if key == "search":
             before = stored.get("search", {})

@@ -21,17 +21,19 @@ import yaml
 from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
+from gnas.errors import GnasError
 from gnas.runs import new_run_path, run_lock, write_text
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
 from gnas.search.checkpoint import Checkpoint
 from gnas.search.driver import DriveState, drive
 from gnas.search.executors import build_executor, executor_name
-from gnas.search.export import SPEC, Choice, trial_yaml
+from gnas.search.export import Choice, trial_yaml
 from gnas.search.objectives import Objectives
 from gnas.search.observers import require_tensorboard, trial_observers
 from gnas.search.ranking import leaderboard
 from gnas.search.registry import build_controller
-from gnas.search.runlog import RunLog, TrialRecord
+from gnas.search.runfolder import SPEC
+from gnas.search.runlog import TRIALS, RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext
 from gnas.space import SearchFile, architecture_mapping, decode, summarize
@@ -57,6 +59,8 @@ class SearchProgress:
 
 @dataclass
 class SearchOutcome:
+    """A finished (or stopped) search: its folder, every trial so far, the best and why it stopped."""
+
     run_dir: Path
     records: list[TrialRecord] = field(default_factory=list)
     best: TrialRecord | None = None
@@ -95,11 +99,11 @@ def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objecti
         }
         for rank, r in enumerate(ranked, start=1)
     ]
-    pd.DataFrame(rows).to_csv(outcome.run_dir / "leaderboard.csv", index=False)
+    write_text(outcome.run_dir / "leaderboard.csv", pd.DataFrame(rows).to_csv(index=False))
     if ranked:
         choice = Choice(ranked[0], f"{file.name}-best", f"best by validation {objectives.primary.metric}")
         text = trial_yaml(file, outcome.run_dir.name, choice, objectives)
-        (outcome.run_dir / "best.yaml").write_text(text)
+        write_text(outcome.run_dir / "best.yaml", text)
 
 
 def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
@@ -113,6 +117,7 @@ def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
         "training": file.training.model_dump(mode="json"),
         "space": file.space_data,
         "search": {**settings.model_dump(mode="json"), "optuna": settings.optuna.shown()},
+        "workers": file.workers.model_dump(mode="json"),
         "versions": versions(),
     }
 
@@ -135,12 +140,14 @@ def search(
     return its trials, best trial and why it stopped (``tensorboard``: curves in ``RUN/tensorboard``)."""
     if tensorboard:
         require_tensorboard()
-    executor = executor_name(executor)  # trials on Ray workers (default) or inline, in this process
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
     file = for_objectives(file, objectives, file.seed if seed is None else seed)
     run_path = new_run_path(out, name or file.name, exact=name is not None)
-    data = SearchData.load(file, data_dir, "cpu" if executor == "ray" else device)  # workers place it
-    run_path.mkdir(parents=True)
+    data = SearchData.load(file, data_dir, device, executor)
+    try:
+        run_path.mkdir(parents=True)
+    except FileExistsError:
+        raise GnasError(f"--name: {run_path} already exists; choose another name") from None
     with run_lock(run_path):
         try:
             controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_path)
@@ -151,7 +158,14 @@ def search(
             shutil.rmtree(run_path, ignore_errors=True)
             raise
         session = Session(file, settings, objectives, controller, run_path, tensorboard=tensorboard)
-        return execute(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
+        try:
+            return run_session(
+                session, data, on_trial, executor=executor, device=device, ray_address=ray_address
+            )
+        except BaseException:
+            if not (run_path / TRIALS).stat().st_size:  # e.g. workers that could not start: no run
+                shutil.rmtree(run_path, ignore_errors=True)
+            raise
 
 
 @dataclass(frozen=True)
@@ -164,8 +178,10 @@ class SearchData:
     text: ItemFeatures | None = None
 
     @classmethod
-    def load(cls, file: SearchFile, data_dir: Path | None, device: str) -> SearchData:
-        """Load, split and check the data (before anything is written)."""
+    def load(cls, file: SearchFile, data_dir: Path | None, device: str, executor: str | None) -> SearchData:
+        """Load, split and check the data (before anything is written); on the CPU for Ray, whose
+        workers place it on their own devices."""
+        device = "cpu" if executor_name(executor) == "ray" else device
         torch_device = resolve_device(device)
         split, graph = prepare_graph(file.dataset, file.split, data_dir)
         valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
@@ -189,7 +205,7 @@ class Session:
     tensorboard: bool = False
 
 
-def execute(
+def run_session(
     session: Session,
     data: SearchData,
     on_trial: OnTrial | None,
@@ -274,5 +290,5 @@ def execute(
     finally:
         runner.shutdown()
         log.close()
-        _write_summary(outcome, file, objectives)
+    _write_summary(outcome, file, objectives)  # after an unexpected error, `--resume` writes it
     return outcome

@@ -64,16 +64,15 @@ def read_trials(path: Path) -> list[dict[str, Any]]:
     return _read_lines(path / TRIALS)[0]
 
 
-def repair_trials(path: Path) -> list[dict[str, Any]]:
-    """Like :func:`read_trials`, and cut a last line left short by a crash off the file, so that
-    appending goes on after the last complete record."""
-    records, good_bytes = _read_lines(path / TRIALS)
+def repair_trials(path: Path) -> None:
+    """Cut a last line left short by a crash off ``trials.jsonl``, so that appending goes on after
+    the last complete record."""
+    _, good_bytes = _read_lines(path / TRIALS)
     with open(path / TRIALS, "r+b") as handle:
         if handle.seek(0, os.SEEK_END) != good_bytes:
             handle.truncate(good_bytes)
             handle.flush()
             os.fsync(handle.fileno())
-    return records
 
 
 def _read_lines(file: Path) -> tuple[list[dict[str, Any]], int]:

@@ -160,6 +160,11 @@ class SearchSettings(_Strict):
     def _consistent(self) -> SearchSettings:
         if self.max_trials is None and self.generations is None and self.time_budget is None:
             raise ValueError("set max_trials, generations or time_budget: otherwise the search never stops")
+        if self.max_trials is None and self.time_budget is None and self.controller != "evolution":
+            raise ValueError(
+                f"generations only stops the evolution controller; set max_trials or time_budget for "
+                f"{self.controller}, otherwise the search never stops"
+            )
         if self.optuna.pruner != "none" and len(self.objectives) > 1:
             raise ValueError("optuna.pruner needs a single objective (pruning compares one metric)")
         if self.optuna.pruner != "none" and self.objectives[0].metric in COST_METRICS:
