@@ -66,6 +66,8 @@ def search(
 
     A stopped or killed search goes on with --resume RUN (same trials as if it had never stopped).
     """
+    from gnas.report.document import leaderboard_table
+    from gnas.report.leaderboard import leaderboard_rows
     from gnas.search.objectives import Objectives
     from gnas.search.resume import resume as resume_search
     from gnas.search.run import SearchProgress
@@ -145,17 +147,14 @@ def search(
         progress.stop()
 
     objectives = Objectives.from_specs(settings.objectives)
-    shown = [*objectives.names, *(name for name in ("params", "epochs") if name not in objectives.names)]
+    shown = leaderboard_table(
+        leaderboard_rows(outcome.records, objectives, 10, space=file_spec.space), objectives
+    )
     table = Table(title=f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}")
-    for column in ("rank", "trial", *shown, "architecture"):
-        table.add_column(column)
-    for rank, record in enumerate(outcome.leaderboard(objectives, top=10), start=1):
-        figures = {**record.result.metrics, "epochs": record.result.epochs}
-        cells = [
-            f"{figures[name]:.4f}" if abs(figures[name]) < 1e4 else f"{figures[name]:,.0f}" for name in shown
-        ]
-        arch = escape(summarize(decode(file_spec.space, record.candidate.genotype)))
-        table.add_row(str(rank), str(record.candidate.trial), *cells, arch)
+    for index, header in enumerate(shown.headers):
+        table.add_column(header, justify="right" if index in shown.numeric else "left")
+    for cells in shown.rows:
+        table.add_row(*(escape(cell) for cell in cells))
     console.print(table)
     console.print(f"trials: {outcome.run_dir / 'trials.jsonl'}", highlight=False, soft_wrap=True)
     if (outcome.run_dir / "best.yaml").exists():

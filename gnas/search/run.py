@@ -22,6 +22,7 @@ from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
 from gnas.errors import GnasError
+from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import new_run_path, run_lock, write_text
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
 from gnas.search.checkpoint import Checkpoint
@@ -36,7 +37,7 @@ from gnas.search.runfolder import SPEC
 from gnas.search.runlog import TRIALS, RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext
-from gnas.space import SearchFile, architecture_mapping, decode, summarize
+from gnas.space import SearchFile, architecture_mapping, decode
 from gnas.text.build import item_features
 from gnas.text.features import ItemFeatures
 from gnas.train import prepare_graph, ranking_evaluator, versions
@@ -86,24 +87,13 @@ def for_objectives(file: SearchFile, objectives: Objectives, seed: int) -> Searc
 
 
 def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objectives) -> None:
-    ranked = outcome.leaderboard(objectives)
-    rows = [
-        {
-            "rank": rank,
-            "trial": r.candidate.trial,
-            **{name: value for name, value in zip(objectives.names, r.result.values, strict=True)},
-            "params": r.result.metrics.get("params"),
-            "epochs": r.result.epochs,
-            "seconds": round(r.result.seconds, 2),
-            "architecture": summarize(decode(file.space, r.candidate.genotype)),
-        }
-        for rank, r in enumerate(ranked, start=1)
-    ]
-    write_text(outcome.run_dir / "leaderboard.csv", pd.DataFrame(rows).to_csv(index=False))
+    rows = leaderboard_rows(outcome.records, objectives, space=file.space)
+    frame = pd.DataFrame([row.as_dict(objectives) for row in rows])
+    write_text(outcome.run_dir / "leaderboard.csv", frame.to_csv(index=False))
+    ranked = outcome.leaderboard(objectives, top=1)
     if ranked:
         choice = Choice(ranked[0], f"{file.name}-best", f"best by validation {objectives.primary.metric}")
-        text = trial_yaml(file, outcome.run_dir.name, choice, objectives)
-        write_text(outcome.run_dir / "best.yaml", text)
+        write_text(outcome.run_dir / "best.yaml", trial_yaml(file, outcome.run_dir.name, choice, objectives))
 
 
 def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
