@@ -5,7 +5,12 @@ For each controller and seed, runs a search over search_spaces/quickstart.yaml (
 and how many trials evolution and TPE need to reach random's final best. With matplotlib installed
 (`pip install -e '.[bench]'`), also writes the curves to --plot.
 
+With --table (a CSV from bench/search_table.py holding every architecture of the space trained once),
+the controllers are replayed against those measured results instead of training: the same
+controllers, budgets and dedup, at a cost that allows many seeds.
+
 Usage: GNAS_DATA_DIR=../shared/datasets python bench/search_efficiency.py [--trials 16] [--seeds 3]
+       python bench/search_efficiency.py --table bench/results/quickstart-e5.csv --trials 40 --seeds 20
 """
 
 from __future__ import annotations
@@ -13,24 +18,32 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import platform
+import sys
 import tempfile
+from collections import deque
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from search_table import read_table  # noqa: E402
+
+from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.driver import drive
+from gnas.search.objectives import Objectives
+from gnas.search.registry import build_controller
 from gnas.search.run import search
 from gnas.search.settings import SearchSettings
-from gnas.space import load_search_file
+from gnas.space import Genotype, load_search_file
 
-CONTROLLERS = ("evolution", "optuna", "random")
+CONTROLLERS = ("evolution", "regularized", "optuna", "random")
+Table = dict[Genotype, dict[str, str]]
 METRIC = "ndcg@20"
 
 
-def best_so_far(controller: str, seed: int, trials: int, epochs: int, space: Path, out: Path) -> list[float]:
-    file = load_search_file(space)
-    file = dataclasses.replace(file, training=file.training.model_copy(update={"max_epochs": epochs}))
-    settings = SearchSettings.model_validate(
+def settings_for(controller: str, trials: int) -> SearchSettings:
+    return SearchSettings.model_validate(
         {
             "controller": controller,
             "max_trials": trials,
@@ -38,15 +51,64 @@ def best_so_far(controller: str, seed: int, trials: int, epochs: int, space: Pat
             "evolution": {"population": max(2, trials // 4), "seed_points": []},
         }
     )
-    outcome = search(file, settings, out=out, name=f"{controller}-{seed}", seed=seed, device="cpu")
+
+
+def curve_of(results: list[TrialResult], trials: int) -> list[float]:
+    """Best value after each trained trial (duplicates told a cached result do not count)."""
     curve, best = [], float("-inf")
-    for record in outcome.records:
-        if record.cached_from is not None:
-            continue
-        if record.result.status == "ok":
-            best = max(best, record.result.metrics[METRIC])
+    for result in results:
+        if result.status == "ok":
+            best = max(best, result.metrics[METRIC])
         curve.append(best)
     return curve + [best] * (trials - len(curve))
+
+
+def best_so_far(controller: str, seed: int, trials: int, epochs: int, space: Path, out: Path) -> list[float]:
+    file = load_search_file(space)
+    file = dataclasses.replace(file, training=file.training.model_copy(update={"max_epochs": epochs}))
+    settings = settings_for(controller, trials)
+    outcome = search(file, settings, out=out, name=f"{controller}-{seed}", seed=seed, device="cpu")
+    return curve_of([r.result for r in outcome.records if r.cached_from is None], trials)
+
+
+class TableExecutor:
+    """An executor whose trials look their results up in a table of measured results."""
+
+    slots = 1
+
+    def __init__(self, table: Table, objectives: Objectives) -> None:
+        self.table, self.objectives, self.queue = table, objectives, deque[Candidate]()
+
+    def submit(self, candidate: Candidate) -> None:
+        self.queue.append(candidate)
+
+    def next_result(self) -> tuple[Candidate, TrialResult]:
+        candidate = self.queue.popleft()
+        row = self.table[candidate.genotype]
+        if row["status"] != "ok":
+            return candidate, TrialResult("failed", error=row["status"])
+        metrics = {name: float(row[name]) for name in (METRIC, "recall@20", "params")}
+        return candidate, TrialResult("ok", metrics, self.objectives.values(metrics))
+
+    def shutdown(self) -> None:
+        self.queue.clear()
+
+
+def replayed(
+    controller: str, seed: int, trials: int, space: Path, table: dict[Genotype, dict[str, str]]
+) -> list[float]:
+    file = load_search_file(space)
+    settings = settings_for(controller, trials)
+    objectives = Objectives.from_specs(settings.objectives)
+    search_controller = build_controller(settings, file.space, objectives, seed, Budget(), None)
+    results: list[TrialResult] = []
+    drive(
+        search_controller,
+        TableExecutor(table, objectives),
+        max_trials=trials,
+        on_result=lambda c, r, source: results.append(r) if source is None else None,
+    )
+    return curve_of(results, trials)
 
 
 def main() -> None:
@@ -58,16 +120,23 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10, help="max_epochs per trial")
     parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
     parser.add_argument("--plot", type=Path, default=Path("bench/search_efficiency.png"))
+    parser.add_argument(
+        "--table", type=Path, default=None, help="replay against this table (search_table.py)"
+    )
     args = parser.parse_args()
+    table = read_table(args.table) if args.table else None
     print(
         f"{date.today()} {platform.node()} {platform.machine()} trials={args.trials} seeds={args.seeds} "
         f"epochs={args.epochs} space={args.space}"
+        + (f" table={args.table} ({len(table)} rows)" if table else "")
     )
     curves: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory() as out:
         for controller in CONTROLLERS:
             runs = [
-                best_so_far(controller, seed, args.trials, args.epochs, args.space, Path(out))
+                replayed(controller, seed, args.trials, args.space, table)
+                if table
+                else best_so_far(controller, seed, args.trials, args.epochs, args.space, Path(out))
                 for seed in range(args.seeds)
             ]
             curves[controller] = np.mean(runs, axis=0)
