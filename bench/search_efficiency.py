@@ -148,7 +148,7 @@ def main() -> None:
     for n in range(args.trials):
         print(f"{n + 1:4d}" + "".join(f"{curves[c][n]:12.4f}" for c in CONTROLLERS))
     target = curves["random"][-1]
-    for controller in ("evolution", "optuna"):
+    for controller in (c for c in CONTROLLERS if c != "random"):
         reached = np.flatnonzero(curves[controller] >= target)
         when = f"{reached[0] + 1} trials" if len(reached) else "not within the budget"
         print(
