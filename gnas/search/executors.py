@@ -8,7 +8,6 @@ controller has a pruner, since each question is a round trip.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 from pathlib import Path
@@ -45,15 +44,8 @@ def place_context(context: TrialContext, device: torch.device) -> TrialContext:
 
 
 def _on_device(value: Any, device: torch.device) -> Any:
-    if isinstance(value, torch.Tensor | TrainGraph):
+    if isinstance(value, torch.Tensor | TrainGraph | RankingEvaluator):
         return value.to(device)
-    if isinstance(value, RankingEvaluator):
-        evaluator = copy.copy(value)
-        for name, item in vars(value).items():
-            if isinstance(item, torch.Tensor):
-                setattr(evaluator, name, item.to(device))
-        evaluator.device = device
-        return evaluator
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
         tensors = {name: item.to(device) for name, item in fields.items() if isinstance(item, torch.Tensor)}

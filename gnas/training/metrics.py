@@ -22,6 +22,7 @@ and coverage is a share of the candidates): the cold-start report ranks cold ite
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -133,6 +134,19 @@ class RankingEvaluator:
                 raise ValueError("candidates is empty; give at least one item to rank")
             self._blocked = put(~allowed)
             self._num_candidates = int(allowed.sum())
+
+    def to(self, device: str | torch.device) -> RankingEvaluator:
+        """A copy with its tensors on ``device`` (``self`` when they are there already); a Ray worker
+        calls it once, when it starts."""
+        device = torch.device(device)
+        if device == self.device:
+            return self
+        moved = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, torch.Tensor):
+                setattr(moved, name, value.to(device))
+        moved.device = device
+        return moved
 
     @property
     def num_eval_users(self) -> int:
