@@ -21,39 +21,17 @@ from pathlib import Path
 
 from gnas.execution.ray import RayExecutor
 from gnas.execution.settings import WorkerSettings
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.base import Budget
 from gnas.search.driver import drive
 from gnas.search.executors import place_context
+from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.run import SearchData, for_objectives
 from gnas.search.trial import TrialContext, run_trial
-from gnas.space import Genotype, load_search_file, sample_distinct, summarize
 from gnas.space import decode as decode_genotype
+from gnas.space import load_search_file, sample_distinct, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class FixedList(Controller):
-    """Proposes the same candidates in the same order every run."""
-
-    def __init__(self, context: TrialContext, genotypes: list[Genotype], budget: Budget) -> None:
-        super().__init__(context.space, context.objectives, context.seed)
-        self.genotypes, self.budget = genotypes, budget
-        self.told: dict[int, TrialResult] = {}
-
-    def ask(self, n: int) -> list[Candidate]:
-        asked = []
-        while len(asked) < n and self.next_trial < len(self.genotypes):
-            trial = self._new_trial()
-            asked.append(Candidate(trial, self.genotypes[trial], self.budget, "list"))
-        return asked
-
-    def tell(self, candidate: Candidate, result: TrialResult) -> None:
-        self.told[candidate.trial] = result
-
-    @property
-    def finished(self) -> bool:
-        return len(self.told) == len(self.genotypes)
 
 
 def main() -> None:
@@ -80,7 +58,7 @@ def main() -> None:
         started = time.monotonic()
         executor = RayExecutor(context, run_trial, place_context, settings, device="cpu")
         startup = time.monotonic() - started
-        controller = FixedList(context, genotypes, Budget(epochs=args.epochs))
+        controller = FixedListController(file.space, objectives, genotypes, Budget(epochs=args.epochs))
         try:
             began = time.monotonic()
             drive(controller, executor)
