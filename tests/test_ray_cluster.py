@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ray_trials import ListController, Shared, place, synthetic_trial
+from ray_trials import Shared, place, synthetic_trial
 
 from gnas.execution.ray import RayExecutor
 from gnas.execution.settings import WorkerSettings
 from gnas.search.driver import drive
+from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.settings import ObjectiveSpec
 from gnas.space import load_search_file, sample_distinct
@@ -44,7 +45,7 @@ def two_nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_trials_run_on_both_nodes_and_every_result_comes_back(two_nodes: None, tmp_path: Path) -> None:
     executor = RayExecutor(Shared(QUICK, NDCG, tmp_path), synthetic_trial, place, WorkerSettings())
-    control = ListController(QUICK, NDCG, sample_distinct(QUICK, 3, 6))
+    control = FixedListController(QUICK, NDCG, sample_distinct(QUICK, 3, 6))
     try:
         assert executor.slots == 2  # one CPU per node, one CPU per trial
         state = drive(control, executor)

@@ -1,28 +1,34 @@
 """Trials on Ray workers: the same results as in process, in parallel; a worker killed with SIGKILL, a
-trial that raises and one over trial_timeout each cost only their own trial; worker settings.
+trial that raises and one over trial_timeout each cost only their own trial; a worker that cannot
+start, a dead prune broker, a failed Ray start; worker settings.
 
-The Ray tests share one local Ray session (starting one costs seconds); the rest need no Ray.
+Most Ray tests share one local Ray session (starting one costs seconds); one starts its own Ray
+instances (as a search does) before that session starts; the rest need no Ray.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import tiny_search_config
-from ray_trials import ListController, Shared, place, synthetic_trial
+from ray_trials import Shared, place, synthetic_trial
 from typer.testing import CliRunner
 
 from gnas.cli import app
 from gnas.errors import GnasError
 from gnas.execution.ray import RayExecutor, slot_count, trial_gpus
+from gnas.execution.ray_session import RaySession
 from gnas.execution.settings import WorkerSettings
 from gnas.search.driver import drive
 from gnas.search.executors import executor_name
+from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.run import search
 from gnas.search.settings import ObjectiveSpec, SearchSettings
@@ -51,12 +57,13 @@ def ray_session() -> Iterator[None]:
     shutil.rmtree(temp, ignore_errors=True)
 
 
-def shared(tmp_path: Path, **behaviour: str) -> Shared:
-    return Shared(QUICK, NDCG, tmp_path, {int(trial): what for trial, what in behaviour.items()})
+def shared(tmp_path: Path, starts: int | None = None, **behaviour: str) -> Shared:
+    what = {int(trial): what for trial, what in behaviour.items()}
+    return Shared(QUICK, NDCG, tmp_path, what, starts=starts)
 
 
-def controller(count: int) -> ListController:
-    return ListController(QUICK, NDCG, sample_distinct(QUICK, 7, count))
+def controller(count: int) -> FixedListController:
+    return FixedListController(QUICK, NDCG, sample_distinct(QUICK, 7, count))
 
 
 # --- without Ray ----------------------------------------------------------------------------------
@@ -92,6 +99,76 @@ def test_slots_follow_the_resources() -> None:
     with pytest.raises(GnasError, match="--device cuda"):
         trial_gpus(WorkerSettings(gpus_per_trial=0), 1.0, "cuda")
     assert trial_gpus(WorkerSettings(), 1.0, "cpu") == 0.0
+
+
+def test_device_settings_no_cluster_can_run_are_refused_before_ray_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_ray(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(RaySession, "open", no_ray)
+    for settings, device, message in [
+        (
+            WorkerSettings(gpus_per_trial=0.5),
+            "cpu",
+            "workers.gpus_per_trial: 0.5 GPUs per trial, but --device cpu",
+        ),
+        (WorkerSettings(), "cuda:1", "--device cuda:1: Ray assigns each worker its GPU"),
+    ]:
+        with pytest.raises(GnasError, match=message):
+            RayExecutor(shared(tmp_path), synthetic_trial, place, settings, device=device)
+
+
+def test_a_local_ray_that_fails_to_start_is_one_line_and_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ray = pytest.importorskip("ray")
+    made: list[str] = []
+    shutdowns: list[bool] = []
+
+    def failing_init(**kwargs: Any) -> None:
+        made.append(kwargs["_temp_dir"])
+        raise RuntimeError("no room for the raylet\nmore detail")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", failing_init)
+    monkeypatch.setattr(ray, "shutdown", lambda: shutdowns.append(True))
+    with pytest.raises(GnasError) as error:
+        RaySession.open(device="cpu")
+    assert str(error.value).startswith(
+        "--executor ray: cannot start a local Ray instance (RuntimeError: no room"
+    )
+    assert "\n" not in str(error.value)
+    assert shutdowns and made and not Path(made[0]).exists()
+
+
+def test_each_ray_session_of_a_run_keeps_its_logs_and_a_failure_after_start_stops_ray(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resumed search starts a second Ray session on the same run folder; the second here fails
+    after Ray started (a setting the cluster cannot meet) and must stop Ray and remove its folder."""
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("needs to start Ray itself; another test's Ray session is running")
+    made: list[Path] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recorded_mkdtemp(**kwargs: Any) -> str:
+        made.append(Path(mkdtemp(**kwargs)))
+        return str(made[-1])
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recorded_mkdtemp)
+    logs = tmp_path / "run" / "ray"
+    RaySession.open(device="cpu", logs=logs).close()
+    too_big = WorkerSettings(cpus_per_trial=10_000)
+    with pytest.raises(GnasError, match="workers.cpus_per_trial"):
+        RayExecutor(shared(tmp_path), synthetic_trial, place, too_big, device="cpu", logs=logs)
+    assert not ray.is_initialized()
+    assert len(made) == 2 and not any(folder.exists() for folder in made)
+    sessions = sorted(logs.iterdir())
+    assert len(sessions) == 2 and all(s.is_dir() and not s.is_symlink() for s in sessions), sessions
+    assert all(s.name.startswith("session_") and any(s.iterdir()) for s in sessions)
 
 
 def test_unknown_executor_is_a_one_line_error(tmp_path: Path) -> None:
@@ -136,8 +213,10 @@ def test_search_on_ray_gives_the_inline_results(ray_session: None, tmp_path: Pat
 def test_trials_run_in_parallel_and_a_killed_worker_costs_only_its_trial(
     ray_session: None, tmp_path: Path
 ) -> None:
-    # trial 3's worker is killed once (retried: ok), trial 4's every time (failed), trial 5 raises
-    behaviour = shared(tmp_path, **{"3": "die_once", "4": "die", "5": "raise"})
+    # trials 0 and 1 each wait until the other runs too (they fail if not run in parallel); trial 3's
+    # worker is killed once (retried: ok), trial 4's every time (failed), trial 5 raises
+    what = {"0": "barrier", "1": "barrier", "3": "die_once", "4": "die", "5": "raise"}
+    behaviour = shared(tmp_path, **what)
     executor = RayExecutor(behaviour, synthetic_trial, place, WorkerSettings(max_retries=1), device="cpu")
     control = controller(7)
     try:
@@ -147,16 +226,13 @@ def test_trials_run_in_parallel_and_a_killed_worker_costs_only_its_trial(
         executor.shutdown()
     assert state.stop_reason == "controller finished" and sorted(control.told) == list(range(7))
     results = control.told
-    assert all(results[t].status == "ok" and results[t].values for t in (0, 1, 2, 6))
+    assert all(results[t].status == "ok" and results[t].values for t in (0, 1, 2, 6)), results
     assert results[3].status == "ok" and results[3].retries == 1
     assert results[4].status == "failed" and results[4].retries == 1
     assert results[4].error is not None and results[4].error.startswith("worker died")
     assert results[5].status == "failed" and results[5].error == "RuntimeError: boom"
     assert results[5].retries == 0  # an error in the trial would come again: no retry
-    # trials 0 and 1 started together on the two workers and ran at the same time
-    first, second = (next(t for t in executor.timings if t.trial == trial) for trial in (0, 1))
-    assert results[0].worker != results[1].worker
-    assert max(first.started, second.started) < min(first.finished, second.finished)
+    assert results[0].worker != results[1].worker  # trials 0 and 1 ran at the same time
 
 
 def test_a_trial_over_trial_timeout_fails_and_the_search_goes_on(ray_session: None, tmp_path: Path) -> None:
@@ -170,3 +246,58 @@ def test_a_trial_over_trial_timeout_fails_and_the_search_goes_on(ray_session: No
     assert control.told[0].status == "failed"
     assert control.told[0].error is not None and control.told[0].error.startswith("trial_timeout")
     assert control.told[1].status == "ok", control.told[1].error  # on a fresh worker
+
+
+def test_a_worker_that_cannot_start_is_retried_then_its_slot_retired(
+    ray_session: None, tmp_path: Path
+) -> None:
+    # one worker starts; trial 0 kills it and every later start fails in place(): after max_retries + 1
+    # failed starts the slot is retired and, with none left, the search fails naming the cause
+    settings = WorkerSettings(max_concurrent=1, max_retries=1)
+    executor = RayExecutor(
+        shared(tmp_path, starts=1, **{"0": "die"}), synthetic_trial, place, settings, device="cpu"
+    )
+    try:
+        executor.submit(controller(1).ask(1)[0])
+        with pytest.raises(GnasError) as error:
+            executor.next_result()
+    finally:
+        executor.shutdown()
+    message = str(error.value)
+    assert message.startswith("workers: no Ray worker could start") and "\n" not in message
+    assert message.endswith("failed to start 2 times: RuntimeError: CUDA out of memory (a test's place)")
+    assert len(list(tmp_path.glob("placed-*"))) == 3
+    with pytest.raises(GnasError, match=r"failed to start: RuntimeError: CUDA out of memory"):
+        RayExecutor(
+            shared(tmp_path, starts=0), synthetic_trial, place, settings.model_copy(update={"max_retries": 0})
+        )
+
+
+def test_a_dead_prune_broker_means_no_pruning(
+    ray_session: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ray = pytest.importorskip("ray")
+    from ray.exceptions import RayActorError
+
+    behaviour = shared(tmp_path, **{"0": "prune", "1": "prune"})
+    settings = WorkerSettings(max_concurrent=1)
+    executor = RayExecutor(behaviour, synthetic_trial, place, settings, device="cpu", prune=lambda *_: True)
+    first, second = controller(2).ask(2)
+    try:
+        executor.submit(first)
+        assert executor.next_result()[1].status == "pruned"
+        broker = executor._broker
+        ray.kill(broker)
+        deadline = time.monotonic() + 60
+        with pytest.raises(RayActorError):  # wait until Ray knows it is dead
+            while time.monotonic() < deadline:
+                ray.get(broker.questions.remote(), timeout=30)
+                time.sleep(0.1)
+        executor.submit(second)
+        with caplog.at_level(logging.WARNING, logger="gnas.execution.ray"):
+            result = executor.next_result()[1]
+    finally:
+        executor.shutdown()
+    assert result.status == "ok", result.error
+    warnings = [r.getMessage() for r in caplog.records if "pruning is off" in r.getMessage()]
+    assert len(warnings) == 1, caplog.records

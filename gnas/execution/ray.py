@@ -12,8 +12,11 @@ up to ``max_retries``) or record it failed with the reason.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,7 +26,7 @@ from typing import Any
 
 import ray
 import torch
-from ray.exceptions import GetTimeoutError, RayError, RayTaskError
+from ray.exceptions import RayError, RayTaskError
 
 from gnas.errors import GnasError
 from gnas.execution.ray_prune import RemotePruneCheck, start_broker
@@ -37,6 +40,10 @@ RemoteTrial = Callable[[Any, Candidate, "PruneCheck | None"], TrialResult]
 Place = Callable[[Any, torch.device], Any]
 
 _POLL_SECONDS = 0.02  # how often pruning questions are answered while trials run
+# the last line of a Python traceback: the exception (e.g. "torch.OutOfMemoryError: CUDA out of memory")
+_EXCEPTION_LINE = re.compile(r"(?:\w+\.)*\w*(?:Error|Exception|Exit|Interrupt)(?:: .*)?")
+
+log = logging.getLogger(__name__)
 
 
 class TrialWorker:
@@ -85,13 +92,30 @@ class _Job:
     attempt: int = 0
 
 
+def check_device(settings: WorkerSettings, device: str) -> None:
+    """Refuse, before Ray starts, what no cluster could run: GPUs per trial with ``--device cpu``, and
+    a GPU index (Ray gives each worker its GPU share; it appears there as ``cuda:0``)."""
+    if device == "cpu" and settings.gpus_per_trial:
+        raise GnasError(
+            f"workers.gpus_per_trial: {settings.gpus_per_trial} GPUs per trial, but --device cpu was given"
+        )
+    try:
+        parsed = torch.device(device) if device != "auto" else None
+    except RuntimeError:  # not a device name: the device check names it
+        parsed = None
+    if parsed is not None and parsed.type == "cuda" and parsed.index is not None:
+        raise GnasError(
+            f"--device {device}: Ray assigns each worker its GPU, so none can be chosen by index; "
+            "use --device cuda with workers.gpus_per_trial (CUDA_VISIBLE_DEVICES limits the GPUs Ray sees)"
+        )
+
+
 def trial_gpus(settings: WorkerSettings, cluster_gpus: float, device: str) -> float:
     """The GPU share each trial reserves: ``workers.gpus_per_trial``, or 0.25 when the cluster has GPUs."""
-    wanted = settings.gpus_per_trial
+    check_device(settings, device)
     if device == "cpu":
-        if wanted:
-            raise GnasError(f"workers.gpus_per_trial: {wanted} GPUs per trial, but --device cpu was given")
         return 0.0
+    wanted = settings.gpus_per_trial
     if wanted is None:
         wanted = DEFAULT_GPUS_PER_TRIAL if cluster_gpus > 0 else 0.0
     if wanted > 0 and cluster_gpus <= 0:
@@ -122,8 +146,12 @@ class RayExecutor:
 
     ``place(shared, device)`` moves the shared data to a worker's device. ``prune`` (the controller's
     ``should_prune``) is answered in this process for remote trials; None: trials are never pruned.
-    Starts a local Ray instance (logs linked at ``logs``) unless Ray is connected or ``address``
-    names a cluster. ``timings`` records each trial's clock, for the overhead benchmark.
+    Starts a local Ray instance (its logs kept under the folder ``logs``) unless Ray is connected or
+    ``address`` names a cluster. ``timings`` records each trial's clock, for the overhead benchmark.
+
+    A worker that fails to start (its ``place`` raised, CUDA ran out of memory, gnas is missing on its
+    node) is started again up to ``max_retries`` times in a row, then its slot is retired; so is one
+    that is not up within ``start_timeout`` seconds. With no slot left the search fails with the cause.
     """
 
     def __init__(
@@ -139,22 +167,28 @@ class RayExecutor:
         prune: PruneCheck | None = None,
         start_timeout: float = 600.0,
     ) -> None:
+        check_device(settings, device)  # needs no Ray: refused before it starts
         self.settings = settings
         self.timings: list[Timing] = []
+        self.slots = 0
+        self.workers: list[str] = []  # the name of each slot's worker
         self._prune = prune
-        self._running: dict[Any, _Job] = {}
-        self._booting: dict[int, Any] = {}  # slot -> ready() of a worker started in place of another
+        self._running: dict[Any, _Job] = {}  # run() of a started worker -> its trial
+        self._booting: dict[int, Any] = {}  # slot -> ready() of a worker starting
         self._boot_due: dict[int, float] = {}  # slot -> when that worker should be up (else retired)
+        self._held: dict[int, _Job] = {}  # slot -> the trial to re-run there once its new worker is up
+        self._start_failures: dict[int, int] = {}  # slot -> failed starts in a row
         self._start_timeout = start_timeout
         self._queue: deque[_Job] = deque()
+        self._idle: deque[int] = deque()
         self._closed = False
-        self._session = RaySession.open(address, device=device, dashboard=settings.dashboard, logs=logs)
         self._actors: list[Any] = []
         self._broker: Any = None
+        self._session = RaySession.open(address, device=device, dashboard=settings.dashboard, logs=logs)
         try:
             resources = ray.cluster_resources()
             self.gpus_per_trial = trial_gpus(settings, resources.get("GPU", 0.0), device)
-            self.slots = slot_count(resources, settings, self.gpus_per_trial)
+            slots = slot_count(resources, settings, self.gpus_per_trial)
             self._broker = start_broker() if prune is not None else None
             check = None if self._broker is None else RemotePruneCheck(self._broker)
             self._shared = ray.put(shared)  # once; actors read it from the object store
@@ -163,21 +197,25 @@ class RayExecutor:
                 num_cpus=settings.cpus_per_trial, num_gpus=self.gpus_per_trial
             )
             self._worker_args = (self._shared, place, trial, threads, check)
-            self._actors = [self._new_worker() for _ in range(self.slots)]
-            self.workers: list[str] = self._wait_ready(start_timeout)
+            self.slots, self._actors, self.workers = slots, [None] * slots, [""] * slots
+            for slot in range(slots):
+                self._boot(slot)
+            self._wait_ready()
+        except RayError as exc:
+            self.shutdown()
+            raise GnasError(f"workers: Ray failed while starting the workers: {_worker_error(exc)}") from None
         except BaseException:
             self.shutdown()
             raise
-        self._idle: deque[int] = deque(range(self.slots))
 
-    def _wait_ready(self, timeout: float) -> list[str]:
-        try:
-            return list(ray.get([actor.ready.remote() for actor in self._actors], timeout=timeout))
-        except GetTimeoutError:
-            raise GnasError(
-                f"workers: {self.slots} Ray workers did not start within {timeout:.0f} s "
-                "(does the cluster have the CPUs/GPUs they reserve?)"
-            ) from None
+    def _wait_ready(self) -> None:
+        """Wait until every slot's worker is up or retired."""
+        while self._booting:
+            wait = max(0.0, min(self._boot_due.values()) - time.time())
+            ready, _ = ray.wait(list(self._booting.values()), num_returns=1, timeout=wait)
+            if ready:
+                self._booted(ready[0])
+            self._retire_stalled_workers()
 
     def submit(self, candidate: Candidate) -> None:
         """Start the candidate on a free worker (or queue it until one frees up)."""
@@ -193,20 +231,20 @@ class RayExecutor:
 
     def next_result(self) -> tuple[Candidate, TrialResult]:
         """Block until a trial finishes, fails or times out; a trial whose worker died is re-run first
-        (up to ``max_retries``)."""
-        if not self._running:
+        (up to ``max_retries``) once a new worker is up."""
+        if not (self._running or self._held or self._queue):
             raise RuntimeError("next_result() with no trial submitted")
         while True:
             waiting = [*self._running, *self._booting.values()]
             ready, _ = ray.wait(waiting, num_returns=1, timeout=self._wait_seconds())
-            if ready and ready[0] not in self._running:
-                self._booted(ready[0])
-            elif ready:
+            if ready and ready[0] in self._running:
                 job = self._running.pop(ready[0])
                 finished = self._collect(ready[0], job)
                 if finished is not None:
                     return self._finish(job, *finished)
                 continue
+            if ready:
+                self._booted(ready[0])
             self._answer_prune_questions()
             self._retire_stalled_workers()
             expired = self._expired()
@@ -221,7 +259,7 @@ class RayExecutor:
                 return self._finish(job, result, job.submitted, now)
 
     def _collect(self, ref: Any, job: _Job) -> tuple[TrialResult, float, float] | None:
-        """The finished trial's result, a failed result, or None when it was submitted again."""
+        """The finished trial's result, a failed result, or None when it will run again."""
         try:
             result, started, finished = ray.get(ref)
             return result, started, finished
@@ -232,57 +270,82 @@ class RayExecutor:
             self._replace_worker(job.slot)
             if job.attempt < self.settings.max_retries:
                 job.attempt += 1
-                self._start(job, job.slot)  # the call waits while Ray starts the new worker
+                self._held[job.slot] = job  # re-run once the new worker is up
                 return None
             error = f"worker died ({type(exc).__name__}): {_first_line(exc)}"
         now = time.time()
         return TrialResult("failed", seconds=now - job.submitted, error=error), job.submitted, now
 
-    def _new_worker(self) -> Any:
-        return self._worker_class.remote(*self._worker_args)
-
-    def _replace_worker(self, slot: int) -> None:
-        """Stop the slot's worker (stuck or dead) and start a fresh one, wherever Ray finds room."""
-        ray.kill(self._actors[slot])
-        self._actors[slot] = self._new_worker()
+    def _boot(self, slot: int) -> None:
+        """Start a worker for the slot, wherever Ray finds room; the slot is busy until it is up."""
+        self._actors[slot] = self._worker_class.remote(*self._worker_args)
         self._booting[slot] = self._actors[slot].ready.remote()
         self._boot_due[slot] = time.time() + self._start_timeout
 
-    def _retire_stalled_workers(self) -> None:
-        """A worker that cannot start again (its node left and no other has room) gives up its slot;
-        its trial moves to another slot. The search fails only when no slot is left."""
-        now = time.time()
-        for slot in [slot for slot, due in self._boot_due.items() if now >= due]:
-            ray.kill(self._actors[slot])
-            del self._booting[slot], self._boot_due[slot]
-            self.slots -= 1
-            if slot in self._idle:
-                self._idle.remove(slot)
-            if self.slots == 0:
-                raise GnasError(
-                    f"workers: no Ray worker could start within {self._start_timeout:g} s "
-                    "(the cluster lost the CPUs/GPUs they reserve)"
-                )
-            moved = [(ref, job) for ref, job in self._running.items() if job.slot == slot]
-            for ref, job in moved:
-                del self._running[ref]
-                if self._idle:
-                    self._start(job, self._idle.popleft())
-                else:
-                    self._queue.appendleft(job)
+    def _replace_worker(self, slot: int) -> None:
+        """Stop the slot's worker (stuck or dead) and start a fresh one."""
+        ray.kill(self._actors[slot])
+        self._boot(slot)
 
     def _booted(self, ref: Any) -> None:
-        """A fresh worker is up: its trial's clock (for ``trial_timeout``) starts now."""
+        """A worker is up (it takes the trial held for its slot, else the next queued one) or failed to
+        start (it is started again, up to ``max_retries`` times in a row, else its slot is retired)."""
         slot = next(slot for slot, booting in self._booting.items() if booting == ref)
         del self._booting[slot], self._boot_due[slot]
         try:
             self.workers[slot] = ray.get(ref)
-        except RayError:  # it died while starting (its node left?): try again elsewhere
-            self._replace_worker(slot)
+        except RayError as exc:  # its __init__ raised (place(), CUDA OOM, gnas missing) or its node left
+            failures = self._start_failures.get(slot, 0) + 1
+            self._start_failures[slot] = failures
+            if failures <= self.settings.max_retries:
+                self._replace_worker(slot)
+            else:
+                times = "" if failures == 1 else f" {failures} times"
+                self._retire(slot, f"failed to start{times}: {_worker_error(exc)}")
             return
-        for job in self._running.values():
-            if job.slot == slot:
-                job.submitted = time.time()
+        self._start_failures.pop(slot, None)
+        held = self._held.pop(slot, None)
+        if held is not None:
+            self._start(held, slot)
+        else:
+            self._release(slot)
+
+    def _retire_stalled_workers(self) -> None:
+        """A worker that cannot start (its node left and no other has room) gives up its slot."""
+        now = time.time()
+        for slot in [slot for slot, due in self._boot_due.items() if now >= due]:
+            self._retire(
+                slot,
+                f"did not start within {self._start_timeout:g} s "
+                "(does the cluster have the CPUs/GPUs it reserves?)",
+            )
+
+    def _retire(self, slot: int, why: str) -> None:
+        """Give up the slot; its held trial moves to another. The search fails when no slot is left."""
+        ray.kill(self._actors[slot])
+        self._booting.pop(slot, None)
+        self._boot_due.pop(slot, None)
+        self.slots -= 1
+        if slot in self._idle:
+            self._idle.remove(slot)
+        if self.slots == 0:
+            raise GnasError(f"workers: no Ray worker could start; the last one {why}")
+        log.warning("workers: a Ray worker %s; %d slot(s) left", why, self.slots)
+        held = self._held.pop(slot, None)
+        if held is not None:
+            if self._idle:
+                self._start(held, self._idle.popleft())
+            else:
+                self._queue.appendleft(held)
+
+    def _release(self, slot: int) -> None:
+        """The slot's worker is free: it takes the next queued trial (a slot still starting waits)."""
+        if slot in self._booting:
+            return
+        if self._queue:
+            self._start(self._queue.popleft(), slot)
+        else:
+            self._idle.append(slot)
 
     def _finish(
         self, job: _Job, result: TrialResult, started: float, finished: float
@@ -292,15 +355,12 @@ class RayExecutor:
             result = replace(result, worker=self.workers[job.slot])
         if job.attempt:
             result = replace(result, retries=job.attempt)
-        if self._queue:
-            self._start(self._queue.popleft(), job.slot)
-        else:
-            self._idle.append(job.slot)
+        self._release(job.slot)
         return job.candidate, result
 
     def _wait_seconds(self) -> float | None:
         wait: float | None = None
-        started = [job.submitted for job in self._running.values() if job.slot not in self._booting]
+        started = [job.submitted for job in self._running.values()]
         if self.settings.trial_timeout is not None and started:
             wait = max(0.0, min(started) + self.settings.trial_timeout - time.time())
         if self._boot_due:
@@ -315,22 +375,24 @@ class RayExecutor:
         if timeout is None:
             return None
         now = time.time()
-        return next(
-            (
-                (ref, job)
-                for ref, job in self._running.items()
-                if job.slot not in self._booting and now - job.submitted >= timeout
-            ),
-            None,
-        )
+        expired = ((ref, job) for ref, job in self._running.items() if now - job.submitted >= timeout)
+        return next(expired, None)
 
     def _answer_prune_questions(self) -> None:
         if self._broker is None or self._prune is None:
             return
+        try:
+            questions = ray.get(self._broker.questions.remote())
+        except RayError as exc:  # the broker died: trials go on unpruned (they get "no" when they ask)
+            log.warning(
+                "pruning is off for the rest of this search: its Ray actor died (%s)", _first_line(exc)
+            )
+            self._broker = None
+            return
         running = {job.candidate.trial: job.candidate for job in self._running.values()}
         answers = [
             (trial, step, trial in running and self._prune(running[trial], step, value))
-            for trial, step, value in ray.get(self._broker.questions.remote())
+            for trial, step, value in questions
         ]
         if answers:
             self._broker.answer.remote(answers)
@@ -340,11 +402,14 @@ class RayExecutor:
         if self._closed:
             return
         self._closed = True
-        for handle in [*self._actors, *([self._broker] if self._broker is not None else [])]:
-            ray.kill(handle)
+        for handle in [*self._actors, self._broker]:
+            if handle is not None:
+                with contextlib.suppress(Exception):  # already dead, or Ray is going down
+                    ray.kill(handle)
         self._running.clear()
         self._booting.clear()
         self._boot_due.clear()
+        self._held.clear()
         self._queue.clear()
         self._session.close()
 
@@ -352,3 +417,11 @@ class RayExecutor:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _worker_error(exc: BaseException) -> str:
+    """The exception a worker raised (``RuntimeError: CUDA out of memory ...``), out of Ray's error whose
+    text holds the worker's traceback; else the error's type and first line."""
+    lines = str(exc).strip().splitlines()
+    found = next((line for line in reversed(lines) if _EXCEPTION_LINE.fullmatch(line)), None)
+    return found if found is not None else f"{type(exc).__name__}: {_first_line(exc)}"

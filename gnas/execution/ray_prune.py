@@ -3,7 +3,8 @@
 A pruner (Optuna's) lives with the controller and its study, so a remote trial cannot call it. Each
 validation pass of a remote trial asks a small async actor instead and waits; the executor, while it
 waits for results, collects the questions, asks the controller and posts the answers. Only searches
-whose controller prunes use it: every question costs a round trip (tens of milliseconds).
+whose controller prunes use it: every question costs a round trip (tens of milliseconds). Should the
+broker die, trials are no longer pruned: a question then gets "no" and the search goes on.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from typing import Any
 
 import ray
+from ray.exceptions import RayError
 
 from gnas.search.base import Candidate
 
@@ -54,4 +56,7 @@ class RemotePruneCheck:
         self.broker = broker
 
     def __call__(self, candidate: Candidate, step: int, value: float) -> bool:
-        return bool(ray.get(self.broker.ask.remote(candidate.trial, step, float(value))))
+        try:
+            return bool(ray.get(self.broker.ask.remote(candidate.trial, step, float(value))))
+        except RayError:  # the broker died: don't prune (the driver warns once)
+            return False

@@ -1,9 +1,10 @@
 """Start a local Ray instance (or join a cluster) for a search, and keep its logs with the run.
 
 Ray's Unix sockets live under its temporary folder, whose path must stay short (about 100 bytes), so
-a local instance gets a fresh ``/tmp/gnas-ray-*`` folder; ``RUN/ray`` links to its logs while the
-search runs and becomes a copy of them when it ends. A Ray session that is already connected (a
-notebook's, a test fixture's) is used as it is and left running.
+a local instance gets a fresh ``/tmp/gnas-ray-*`` folder; ``RUN/ray/<Ray session>`` links to its
+logs while the search runs and becomes a copy of them when it ends (a resumed search adds a folder
+beside the first). A failure after Ray started stops it and removes the folder. A Ray session that is
+already connected (a notebook's, a test fixture's) is used as it is and left running.
 """
 
 from __future__ import annotations
@@ -64,30 +65,42 @@ class RaySession:
             try:
                 ray.init(address=address, **quiet)  # type: ignore[arg-type]
             except (ConnectionError, ValueError, RuntimeError) as exc:
+                with contextlib.suppress(Exception):  # half connected
+                    ray.shutdown()
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 message = f"--ray-address: cannot join the Ray cluster at {address!r}: {reason}"
                 raise GnasError(message) from None
             return cls(owned=True)
         base = "/tmp" if Path("/tmp").is_dir() else None
         temp_dir = Path(tempfile.mkdtemp(prefix="gnas-ray-", dir=base))
-        ray.init(
-            num_cpus=usable_cpus(),
-            num_gpus=local_gpus(device),
-            include_dashboard=dashboard,
-            _temp_dir=str(temp_dir),
-            **quiet,  # type: ignore[arg-type]
-        )
         session = cls(owned=True, temp_dir=temp_dir)
-        if logs is not None:
-            logs.symlink_to(temp_dir / "session_latest" / "logs", target_is_directory=True)
-            session.log_link = logs
+        try:
+            ray.init(
+                num_cpus=usable_cpus(),
+                num_gpus=local_gpus(device),
+                include_dashboard=dashboard,
+                _temp_dir=str(temp_dir),
+                **quiet,  # type: ignore[arg-type]
+            )
+            if logs is not None:
+                session.log_link = _link_logs(temp_dir, logs)
+        except BaseException as exc:
+            session.close()
+            if not isinstance(exc, Exception):  # Ctrl-C
+                raise
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GnasError(
+                f"--executor ray: cannot start a local Ray instance ({type(exc).__name__}: {reason}); "
+                "--executor inline runs the trials in this process"
+            ) from None
         return session
 
     def close(self) -> None:
         """Disconnect (and stop a local instance); its logs are copied into the run folder."""
         if not self.owned:
             return
-        ray.shutdown()
+        with contextlib.suppress(Exception):  # already down
+            ray.shutdown()
         if self.log_link is not None and self.log_link.is_symlink():
             source = self.log_link.resolve()
             self.log_link.unlink()
@@ -95,3 +108,19 @@ class RaySession:
                 shutil.copytree(source, self.log_link, symlinks=True, ignore_dangling_symlinks=True)
         if self.temp_dir is not None:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _link_logs(temp_dir: Path, logs: Path) -> Path | None:
+    """Link ``logs/<Ray session>`` to the session's logs; None (no link) when that fails, since logs
+    never fail a search."""
+    try:
+        if logs.is_symlink():  # an older layout's link, left by a search that was killed
+            logs.unlink()
+        logs.mkdir(parents=True, exist_ok=True)
+        session = (temp_dir / "session_latest").resolve()
+        link = logs / session.name
+        link.symlink_to(session / "logs", target_is_directory=True)
+        return link
+    except OSError as exc:
+        logging.getLogger(__name__).warning("Ray's logs are not kept in %s: %s", logs, exc)
+        return None
