@@ -45,7 +45,7 @@ def main() -> None:
     file = load_search_file(ROOT / "search_spaces" / "quickstart.yaml")
     objectives = Objectives.from_specs(file.search.objectives)
     file = for_objectives(file, objectives, file.seed)
-    data = SearchData.load(file, args.data_dir, "cpu")
+    data = SearchData.load(file, args.data_dir, "cpu", executor="ray")
     context = TrialContext(file.space, objectives, data.graph, data.valid, file.training, file.seed)
     genotypes = sample_distinct(file.space, 2020, args.candidates)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")

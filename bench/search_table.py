@@ -77,7 +77,7 @@ def main() -> None:
     done = read_table(path)
     todo = [g for g in genotypes if g not in done]
     print(f"{len(genotypes)} architectures, {len(done)} in {path}, {len(todo)} to train", flush=True)
-    data = SearchData.load(file, None, "cpu")
+    data = SearchData.load(file, None, "cpu", executor="inline")
     context = TrialContext(
         file.space,
         Objectives.from_specs(file.search.objectives),

@@ -168,7 +168,9 @@ class SearchData:
     text: ItemFeatures | None = None
 
     @classmethod
-    def load(cls, file: SearchFile, data_dir: Path | None, device: str, executor: str | None) -> SearchData:
+    def load(
+        cls, file: SearchFile, data_dir: Path | None, device: str, executor: str | None = None
+    ) -> SearchData:
         """Load, split and check the data (before anything is written); on the CPU for Ray, whose
         workers place it on their own devices."""
         device = "cpu" if executor_name(executor) == "ray" else device
