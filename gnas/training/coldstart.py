@@ -8,8 +8,10 @@ With the ``cold_item`` split, cold items have no training edges. For a held-out 
 
 The users' training items (and validation items when scoring test) stay masked as always. The
 popularity baseline scores every item by its number of training interactions, the same list for every
-user; cold items all have zero, so among them it is the item-index order. Selection never reads this
-report: early stopping uses the ordinary validation metric, and test is scored once, at the end.
+user, with ties (every cold item has zero) in a seeded random order: the evaluator's own tie rule,
+lowest index first, would rank cold items by id, and ids often follow when an item entered the
+catalogue (MovieLens), which a popularity baseline does not know. Selection never reads this report:
+early stopping uses the ordinary validation metric, and test is scored once, at the end.
 """
 
 from __future__ import annotations
@@ -60,11 +62,13 @@ def segment_evaluators(
     return evaluators
 
 
-def popularity_scorer(split: Split, device: torch.device) -> Scorer:
-    """Every user's scores: the items' training interaction counts."""
+def popularity_scorer(split: Split, device: torch.device, seed: int = 0) -> Scorer:
+    """Every user's scores: the items' training interaction counts, ties in a seeded random order."""
     _, items = split.edges(TRAIN)
-    counts = np.bincount(items, minlength=split.interactions.num_items).astype(np.float32)
-    popularity = torch.from_numpy(counts).to(device)
+    num_items = split.interactions.num_items
+    counts = np.bincount(items, minlength=num_items).astype(np.float64)
+    jitter = np.random.default_rng(seed).random(num_items) * 0.5  # < 1: never reorders unequal counts
+    popularity = torch.from_numpy(counts + jitter).to(device)
     return lambda users: popularity.expand(len(users), -1)
 
 
