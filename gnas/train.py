@@ -5,12 +5,12 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
-import torch_geometric
 import yaml
 
 import gnas
@@ -73,12 +73,14 @@ def evaluators(
 
 
 def versions() -> dict[str, str]:
-    return {
-        "gnas": gnas.__version__,
-        "python": platform.python_version(),
-        "torch": str(torch.__version__),
-        "torch_geometric": str(torch_geometric.__version__),
-    }
+    """The versions a run records: gnas, Python and the libraries that shape its results."""
+    found = {"gnas": gnas.__version__, "python": platform.python_version()}
+    for package in ("torch", "torch_geometric", "optuna", "deap", "ray", "transformers"):
+        try:
+            found[package] = metadata.version(package.replace("_", "-"))
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
 
 
 def _save_run(
