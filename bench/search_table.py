@@ -8,6 +8,7 @@ run it again to continue after a stop.
 
 Usage: GNAS_DATA_DIR=../shared/datasets python bench/search_table.py [--epochs 10]
            [--space search_spaces/quickstart.yaml] [--table bench/results/quickstart-e10.csv]
+       (one process per core: --shard 0/2 and --shard 1/2 append to the same table)
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--table", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--shard", default="0/1", help="i/n: train every n-th missing row from the i-th")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     path = args.table or table_file(args.space, args.epochs)
@@ -75,7 +77,8 @@ def main() -> None:
     file = shortened(load_search_file(args.space), args.epochs)
     genotypes = all_genotypes(file)
     done = read_table(path)
-    todo = [g for g in genotypes if g not in done]
+    shard, shards = (int(part) for part in args.shard.split("/"))
+    todo = [g for g in genotypes if g not in done][shard::shards]
     print(f"{len(genotypes)} architectures, {len(done)} in {path}, {len(todo)} to train", flush=True)
     data = SearchData.load(file, None, "cpu", executor="inline")
     context = TrialContext(
