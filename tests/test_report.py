@@ -108,6 +108,7 @@ def test_analysis_convergence_choices_and_failures(two_objective_run: Path) -> N
     curve = convergence(run)
     assert curve.count == list(range(1, len(run.fresh) + 1))
     assert curve.seconds == sorted(curve.seconds)
+    assert curve.wall_clock and curve.seconds == [r.logged_at for r in run.fresh]  # when they were logged
     best = [b for b in curve.best if not math.isnan(b)]
     assert best == sorted(best) and best[-1] == max(v for v in curve.value if not math.isnan(v))
     shares, n_all, n_top = choice_shares(run)

@@ -24,7 +24,7 @@ import gnas
 from gnas.cli import app
 
 runner = CliRunner()
-TIMINGS = ("seconds", "latency", "train_time", "worker")
+TIMINGS = ("seconds", "latency", "train_time", "worker", "logged_at")
 
 
 def evolution_config(folder: Path, trials: int = 10) -> Path:

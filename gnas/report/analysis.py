@@ -58,7 +58,8 @@ def architecture_of(run: ReportRun, record: TrialRecord) -> Architecture:
 
 @dataclass(frozen=True)
 class Convergence:
-    """Per trained trial, in order: its count, cumulative search seconds, its primary value (NaN unless
+    """Per trained trial, in order: its count, the search's seconds when it was logged (wall clock;
+    the sum of trial times for logs without it: ``wall_clock`` False), its primary value (NaN unless
     it competes) and the best value so far (NaN before the first)."""
 
     label: str
@@ -67,6 +68,7 @@ class Convergence:
     seconds: list[float]
     value: list[float]
     best: list[float]
+    wall_clock: bool = True
 
 
 def convergence(run: ReportRun) -> Convergence:
@@ -75,8 +77,9 @@ def convergence(run: ReportRun) -> Convergence:
     competing = {r.candidate.trial for r in contenders(run.records)}
     count, seconds, value, best = [], [], [], []
     elapsed, best_so_far = 0.0, math.nan
+    wall_clock = all(record.logged_at is not None for record in run.fresh)
     for n, record in enumerate(run.fresh, start=1):
-        elapsed += record.result.seconds
+        elapsed = (record.logged_at or 0.0) if wall_clock else elapsed + record.result.seconds
         v = record.result.values[0] if record.candidate.trial in competing else math.nan
         if not math.isnan(v) and (math.isnan(best_so_far) or (v > best_so_far) == maximize):
             best_so_far = v
@@ -84,7 +87,7 @@ def convergence(run: ReportRun) -> Convergence:
         seconds.append(elapsed)
         value.append(v)
         best.append(best_so_far)
-    return Convergence(run.label, objectives.primary.metric, count, seconds, value, best)
+    return Convergence(run.label, objectives.primary.metric, count, seconds, value, best, wall_clock)
 
 
 @dataclass(frozen=True)

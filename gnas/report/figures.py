@@ -58,7 +58,8 @@ def convergence_figure(series: Sequence[Convergence], direction: str, path: Path
     by_trial.set_ylabel(axis_label(metric, direction))
     by_trial.xaxis.set_major_locator(MaxNLocator(integer=True))
     by_trial.set_title("Best so far, by trials")
-    by_time.set_xlabel("search time (s, sum of trial times)")
+    wall_clock = all(s.wall_clock for s in series)
+    by_time.set_xlabel("search time (s, wall clock)" if wall_clock else "search time (s, sum of trial times)")
     by_time.set_title("Best so far, by time")
     by_trial.set_xlim(left=0.5)  # trials before the first finished one (lower budgets) stay visible
     by_time.set_xlim(left=0)

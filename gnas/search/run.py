@@ -241,7 +241,7 @@ def run_session(
 
     def on_result(candidate: Candidate, result: TrialResult, cached_from: int | None) -> None:
         arch = architecture_mapping(decode(file.space, candidate.genotype))
-        record = TrialRecord(candidate, result, arch, cached_from)
+        record = TrialRecord(candidate, result, arch, cached_from, round(time.monotonic() - started, 3))
         log.append(record)
         for observe in observers:
             observe(record)

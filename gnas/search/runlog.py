@@ -19,12 +19,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One finished trial as written to ``trials.jsonl``."""
+    """One finished trial as written to ``trials.jsonl``; ``logged_at`` is the search's wall-clock
+    seconds (time before a resume included) when it was logged."""
 
     candidate: Candidate
     result: TrialResult
     architecture: dict[str, Any]
     cached_from: int | None = None
+    logged_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +34,7 @@ class TrialRecord:
             "architecture": self.architecture,
             **self.result.to_json(),
             "cached_from": self.cached_from,
+            "logged_at": self.logged_at,
         }
 
     @classmethod
@@ -39,7 +42,7 @@ class TrialRecord:
         """The record of one ``trials.jsonl`` line (as :meth:`to_json` wrote it)."""
         candidate = Candidate.from_json(data)
         result = TrialResult.from_json({k: data[k] for k in TrialResult.__dataclass_fields__ if k in data})
-        return cls(candidate, result, data["architecture"], data.get("cached_from"))
+        return cls(candidate, result, data["architecture"], data.get("cached_from"), data.get("logged_at"))
 
 
 class RunLog:
