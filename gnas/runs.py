@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gnas.errors import GnasError
 
@@ -71,18 +71,26 @@ def new_run_dir(out: Path, name: str, exact: bool = False) -> Iterator[RunDir]:
         raise
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a file atomically (temp file, fsync, rename): a crash leaves the old file or the new one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary sibling of ``path`` that replaces ``path`` (after fsync) only
+    when the block ends without error: a crash leaves the old file or the new one, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a UTF-8 text file atomically (see :func:`atomic_file`)."""
+    with atomic_file(path) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -32,7 +32,14 @@ from gnas.architecture import Architecture
 from gnas.errors import GnasError
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import Point, Values, update_front, update_hall_of_fame
+from gnas.search.pareto import (
+    Point,
+    Values,
+    points_from_json,
+    points_to_json,
+    update_front,
+    update_hall_of_fame,
+)
 from gnas.search.selection import (
     FAILED,
     FULL,
@@ -276,9 +283,6 @@ class EvolutionController(Controller):
         def waiting(items: list[tuple[Candidate, int]]) -> list[dict[str, Any]]:
             return [{"candidate": c.to_json(), "member": i} for c, i in items]
 
-        def points(items: list[Point]) -> list[dict[str, Any]]:
-            return [{"genotype": list(g), "values": list(v)} for g, v in items]
-
         return {
             **super().state_dict(),
             "rng": [version, list(internal), gauss],
@@ -290,8 +294,8 @@ class EvolutionController(Controller):
             "queue": waiting(self.queue),
             "in_flight": waiting(sorted(self.in_flight.values(), key=lambda item: item[0].trial)),
             "seen": [list(g) for g in self.seen],
-            "hall_of_fame": points(self.hall_of_fame),
-            "pareto_front": points(self.front),
+            "hall_of_fame": points_to_json(self.hall_of_fame),
+            "pareto_front": points_to_json(self.front),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -308,5 +312,5 @@ class EvolutionController(Controller):
         self.queue = [(Candidate.from_json(w["candidate"]), w["member"]) for w in waiting]
         self.in_flight = {}
         self.seen = dict.fromkeys(tuple(g) for g in state["seen"])
-        self.hall_of_fame = [(tuple(p["genotype"]), tuple(p["values"])) for p in state["hall_of_fame"]]
-        self.front = [(tuple(p["genotype"]), tuple(p["values"])) for p in state["pareto_front"]]
+        self.hall_of_fame = points_from_json(state["hall_of_fame"])
+        self.front = points_from_json(state["pareto_front"])

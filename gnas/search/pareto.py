@@ -9,11 +9,20 @@ are DEAP fitness weights: +1 to maximise an objective, -1 to minimise it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from gnas.space import Genotype
 
 Values = tuple[float, ...]
 Point = tuple[Genotype, Values]
+
+
+def points_to_json(points: Sequence[Point]) -> list[dict[str, Any]]:
+    return [{"genotype": list(genotype), "values": list(values)} for genotype, values in points]
+
+
+def points_from_json(data: Sequence[dict[str, Any]]) -> list[Point]:
+    return [(tuple(point["genotype"]), tuple(point["values"])) for point in data]
 
 
 def weighted(values: Sequence[float], weights: Sequence[float]) -> Values:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from gnas.errors import GnasError
 from gnas.search.base import Budget, Controller
 from gnas.search.evolution import EvolutionController
+from gnas.search.mirror import study_url
 from gnas.search.objectives import Objectives
 from gnas.search.optuna import OptunaController
 from gnas.search.random import RandomController
@@ -15,67 +17,46 @@ from gnas.search.regularized import RegularizedEvolutionController
 from gnas.search.settings import SearchSettings
 from gnas.space import SearchSpace
 
-Factory = Callable[[SearchSettings, SearchSpace, Objectives, int, Budget, "Path | None"], Controller]
+
+@dataclass(frozen=True)
+class ControllerRequest:
+    """Everything a controller may be built from: the settings, the space and objectives, the seed,
+    the full training budget and the run folder (None: nothing on disk)."""
+
+    settings: SearchSettings
+    space: SearchSpace
+    objectives: Objectives
+    seed: int
+    full_budget: Budget
+    run_dir: Path | None
 
 
-def _random(
-    settings: SearchSettings,
-    space: SearchSpace,
-    objectives: Objectives,
-    seed: int,
-    full: Budget,
-    run: Path | None,
-) -> Controller:
-    return RandomController(space, objectives, seed)
-
-
-def _evolution(
-    settings: SearchSettings,
-    space: SearchSpace,
-    objectives: Objectives,
-    seed: int,
-    full: Budget,
-    run: Path | None,
-) -> Controller:
-    return EvolutionController(
-        space, objectives, seed, settings.evolution, settings.fidelity, settings.generations, full
-    )
-
-
-def _regularized(
-    settings: SearchSettings,
-    space: SearchSpace,
-    objectives: Objectives,
-    seed: int,
-    full: Budget,
-    run: Path | None,
-) -> Controller:
-    return RegularizedEvolutionController(space, objectives, seed, settings.evolution)
-
-
-def _optuna(
-    settings: SearchSettings,
-    space: SearchSpace,
-    objectives: Objectives,
-    seed: int,
-    full: Budget,
-    run: Path | None,
-) -> Controller:
+def _optuna(r: ControllerRequest) -> Controller:
     """The study is named after the run folder and kept in its ``study.db`` unless a storage is set."""
-    storage = settings.optuna.storage
-    if storage is None and run is not None:
-        storage = f"sqlite:///{(run / 'study.db').resolve()}"
-    name = run.name if run is not None else "gnas"
-    controller = OptunaController(space, objectives, seed, settings.optuna, storage, name)
+    storage = r.settings.optuna.storage
+    if storage is None and r.run_dir is not None:
+        storage = study_url(r.run_dir)
+    name = r.run_dir.name if r.run_dir is not None else "gnas"
+    controller = OptunaController(r.space, r.objectives, r.seed, r.settings.optuna, storage, name)
     controller.study  # noqa: B018 - open the storage now: a bad URL fails before any trial runs
     return controller
 
 
-CONTROLLERS: dict[str, Factory] = {
-    "evolution": _evolution,
+CONTROLLERS: dict[str, Callable[[ControllerRequest], Controller]] = {
+    "evolution": lambda r: EvolutionController(
+        r.space,
+        r.objectives,
+        r.seed,
+        r.settings.evolution,
+        r.settings.fidelity,
+        r.settings.generations,
+        r.full_budget,
+    ),
     "optuna": _optuna,
-    "random": _random,
-    "regularized": _regularized,
+    "random": lambda r: RandomController(r.space, r.objectives, r.seed),
+    "regularized": lambda r: RegularizedEvolutionController(
+        r.space, r.objectives, r.seed, r.settings.evolution
+    ),
 }
 
 
@@ -92,4 +73,5 @@ def build_controller(
         raise GnasError(
             f"search.controller: {settings.controller!r} is not available; known: {', '.join(CONTROLLERS)}"
         )
-    return CONTROLLERS[settings.controller](settings, space, objectives, seed, full_budget, run_dir)
+    request = ControllerRequest(settings, space, objectives, seed, full_budget, run_dir)
+    return CONTROLLERS[settings.controller](request)

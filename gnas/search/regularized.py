@@ -26,7 +26,7 @@ from gnas.errors import GnasError
 from gnas.search.base import Candidate, Controller, TrialResult
 from gnas.search.evolution import RETRIES, Member, seed_genotypes, usable_values
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import Point, update_front, update_hall_of_fame
+from gnas.search.pareto import Point, points_from_json, points_to_json, update_front, update_hall_of_fame
 from gnas.search.selection import fitness_class, individuals, private_random
 from gnas.search.settings import EvolutionSpec
 from gnas.space import Genotype, SearchSpace, operator, sample_distinct
@@ -119,8 +119,8 @@ class RegularizedEvolutionController(Controller):
             "population": [m.to_json() for m in self.population],
             "queue": [c.to_json() for c in waiting],
             "seen": [list(g) for g in self.seen],
-            "hall_of_fame": [{"genotype": list(g), "values": list(v)} for g, v in self.hall_of_fame],
-            "pareto_front": [{"genotype": list(g), "values": list(v)} for g, v in self.front],
+            "hall_of_fame": points_to_json(self.hall_of_fame),
+            "pareto_front": points_to_json(self.front),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -132,5 +132,5 @@ class RegularizedEvolutionController(Controller):
         self.queue = [Candidate.from_json(c) for c in state["queue"]]
         self.in_flight = {}
         self.seen = dict.fromkeys(tuple(g) for g in state["seen"])
-        self.hall_of_fame = [(tuple(p["genotype"]), tuple(p["values"])) for p in state["hall_of_fame"]]
-        self.front = [(tuple(p["genotype"]), tuple(p["values"])) for p in state["pareto_front"]]
+        self.hall_of_fame = points_from_json(state["hall_of_fame"])
+        self.front = points_from_json(state["pareto_front"])

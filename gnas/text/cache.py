@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 
 from gnas.data.locate import cache_root
 from gnas.errors import GnasError
+from gnas.runs import atomic_file
 
 log = logging.getLogger("gnas.text")
 
@@ -89,14 +88,6 @@ class FeatureCache:
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         header = {**meta, "key": key, "shape": list(matrix.shape), "sha256": checksum(matrix)}
         target = self.path(key)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, matrix=matrix, present=np.asarray(present, bool), header=json.dumps(header))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as handle:
+            np.savez(handle, matrix=matrix, present=np.asarray(present, bool), header=json.dumps(header))
         return target
