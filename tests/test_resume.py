@@ -147,6 +147,12 @@ def test_random_and_optuna_searches_resume_without_rerunning_trials(tmp_path: Pa
     assert states.count("COMPLETE") == len(records) and "RUNNING" not in states  # duplicates told too
 
 
+def three_trials(config: Path, out: Path) -> Path:
+    """A finished search of 3 trials, ``out/r``."""
+    assert search(str(config), "--out", str(out), "--name", "r", "--max-trials", "3").exit_code == 0
+    return out / "r"
+
+
 def snapshot(run: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(run.iterdir()) if path.is_file()}
 
@@ -155,9 +161,7 @@ def test_bad_resumes_are_one_line_errors_that_change_nothing(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
     config, _ = reference
-    out = tmp_path / "runs"
-    assert search(str(config), "--out", str(out), "--name", "r", "--max-trials", "3").exit_code == 0
-    run = out / "r"
+    run = three_trials(config, tmp_path / "runs")
     before = snapshot(run)
 
     def refused(*args: str, expect: str) -> None:
@@ -192,9 +196,7 @@ def test_a_run_in_use_is_not_resumed_twice_and_a_forced_change_is_recorded(
     reference: tuple[Path, Path], tmp_path: Path
 ) -> None:
     config, _ = reference
-    out = tmp_path / "runs"
-    assert search(str(config), "--out", str(out), "--name", "r", "--max-trials", "3").exit_code == 0
-    run = out / "r"
+    run = three_trials(config, tmp_path / "runs")
     with open(run / ".lock", "a+") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         result = search("--resume", str(run))
