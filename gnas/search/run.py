@@ -171,10 +171,9 @@ class SearchData:
     def load(
         cls, file: SearchFile, data_dir: Path | None, device: str, executor: str | None = None
     ) -> SearchData:
-        """Load, split and check the data (before anything is written); on the CPU for Ray, whose
-        workers place it on their own devices."""
-        device = "cpu" if executor_name(executor) == "ray" else device
-        torch_device = resolve_device(device)
+        """Load, split and check the data (before anything is written); kept on the CPU for Ray, whose
+        workers place it on their own devices. Item text is encoded on ``device`` either way."""
+        torch_device = resolve_device("cpu" if executor_name(executor) == "ray" else device)
         split, graph = prepare_graph(file.dataset, file.split, data_dir)
         valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
         text = None
@@ -222,12 +221,6 @@ def run_session(
             state.cache.setdefault(key, (record.candidate.trial, record.result))
             state.trained += 1
     logged = {r.candidate.trial: (r.candidate, r.result) for r in outcome.records}
-    log = RunLog(session.run_path)
-    observers = trial_observers(  # study.db for optuna-dashboard; TensorBoard curves
-        session.run_path, controller, objectives, file, session.tensorboard, past=session.records
-    )
-    started = time.monotonic() - session.elapsed
-
     runner = build_executor(
         executor_name(executor),
         context,
@@ -238,6 +231,11 @@ def run_session(
         ray_address=ray_address,
         run_path=session.run_path,
     )
+    log = RunLog(session.run_path)
+    observers = trial_observers(  # study.db for optuna-dashboard; TensorBoard curves
+        session.run_path, controller, objectives, file, session.tensorboard, past=session.records
+    )
+    started = time.monotonic() - session.elapsed
 
     def on_result(candidate: Candidate, result: TrialResult, cached_from: int | None) -> None:
         arch = architecture_mapping(decode(file.space, candidate.genotype))
