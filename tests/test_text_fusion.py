@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from gnas.architecture import Architecture
-from gnas.data.graph import build_train_graph
-from gnas.data.split import split_interactions
+from gnas.data.graph import TrainGraph, build_train_graph
+from gnas.data.split import Split, split_interactions
 from gnas.errors import GnasError
 from gnas.models.fused import FusedRecommender
 from gnas.models.fusion import FUSIONS
@@ -21,17 +21,18 @@ from gnas.training.coldstart import cold_start_report
 from gnas.training.trainer import fit, score_function
 from tests.text_helpers import taste_data
 
+ColdSplit = tuple[Split, TrainGraph, ItemFeatures]
 GAT = {"num_layers": 2, "layers": {"conv": "gat", "heads": 2, "activation": "elu"}}
 
 
 @pytest.fixture(scope="module")
-def cold_split():  # type: ignore[no-untyped-def]
+def cold_split() -> ColdSplit:
     data, features = taste_data()
     split = split_interactions(data, SplitSpec(method="cold_item", cold_fraction=0.5, seed=3))
     return split, build_train_graph(split), features
 
 
-def test_none_is_the_pre_fusion_model_exactly(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_none_is_the_pre_fusion_model_exactly(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     arch = Architecture(
         **GAT, fusion="none", fusion_op="attention", fusion_layers=3, fusion_user_profile=True
@@ -52,7 +53,7 @@ def test_none_is_the_pre_fusion_model_exactly(cold_split) -> None:  # type: igno
 
 @pytest.mark.parametrize("where", ["input", "output", "both"])
 @pytest.mark.parametrize("op", list(FUSIONS))
-def test_every_fusion_builds_and_learns_from_text(cold_split, where: str, op: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_fusion_builds_and_learns_from_text(cold_split: ColdSplit, where: str, op: str) -> None:
     split, graph, features = cold_split
     arch = Architecture(
         **GAT, fusion=where, fusion_op=op, fusion_layers=2, fusion_dim=8, fusion_user_profile=True
@@ -70,7 +71,7 @@ def test_every_fusion_builds_and_learns_from_text(cold_split, where: str, op: st
     assert "text" not in model.state_dict() and "no_text" in model.state_dict()
 
 
-def test_cold_items_are_represented_through_text_only(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_cold_items_are_represented_through_text_only(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     model = build_model(
         Architecture(**GAT, fusion="input", fusion_op="gate"), graph.num_users, graph.num_items, features
@@ -83,7 +84,7 @@ def test_cold_items_are_represented_through_text_only(cold_split) -> None:  # ty
     assert torch.allclose(model(graph)[1][cold], before)
 
 
-def test_items_without_text_get_the_learned_no_text_vector(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_items_without_text_get_the_learned_no_text_vector(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     present = features.present.clone()
     present[:3] = False
@@ -101,7 +102,7 @@ def test_items_without_text_get_the_learned_no_text_vector(cold_split) -> None: 
     assert torch.equal(text[3:], features.matrix[3:])
 
 
-def test_user_profile_is_the_mean_text_of_training_items(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_user_profile_is_the_mean_text_of_training_items(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     model = build_model(
         Architecture(num_layers=1, fusion="input", fusion_user_profile=True),
@@ -115,7 +116,7 @@ def test_user_profile_is_the_mean_text_of_training_items(cold_split) -> None:  #
     assert torch.allclose(profile[7], features.matrix[mine].mean(0), atol=1e-6)
 
 
-def test_fusion_needs_features_and_matching_rows(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_fusion_needs_features_and_matching_rows(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     with pytest.raises(GnasError, match="architecture.fusion: 'input' needs item text features"):
         build_model(Architecture(fusion="input"), graph.num_users, graph.num_items)
@@ -124,7 +125,9 @@ def test_fusion_needs_features_and_matching_rows(cold_split) -> None:  # type: i
         build_model(Architecture(fusion="input"), graph.num_users, graph.num_items, short)
 
 
-def _cold_recall(split, graph, features, arch: Architecture) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _cold_recall(
+    split: Split, graph: TrainGraph, features: ItemFeatures, arch: Architecture
+) -> dict[str, float]:
     from gnas.training.metrics import RankingEvaluator
 
     training = TrainingSpec(max_epochs=15, batch_size=512, lr=0.02, ks=[10], metric="recall@10", eval_every=5)
@@ -143,7 +146,7 @@ def _cold_recall(split, graph, features, arch: Architecture) -> dict[str, float]
     }
 
 
-def test_fusion_beats_ids_on_cold_items_by_a_wide_margin(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_fusion_beats_ids_on_cold_items_by_a_wide_margin(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     base = {"embedding_dim": 16, "num_layers": 1}
     none = _cold_recall(split, graph, features, Architecture(**base))
@@ -157,13 +160,13 @@ def test_fusion_beats_ids_on_cold_items_by_a_wide_margin(cold_split) -> None:  #
 
 
 @pytest.mark.parametrize(("where", "op"), [("input", "add"), ("output", "concat"), ("output", "attention")])
-def test_other_fusions_also_rank_cold_items(cold_split, where: str, op: str) -> None:  # type: ignore[no-untyped-def]
+def test_other_fusions_also_rank_cold_items(cold_split: ColdSplit, where: str, op: str) -> None:
     split, graph, features = cold_split
     arch = Architecture(embedding_dim=16, num_layers=1, fusion=where, fusion_op=op)
     assert _cold_recall(split, graph, features, arch)["cold"] > 3 * 10 / len(split.cold_items)
 
 
-def test_popularity_baseline_and_segments(cold_split) -> None:  # type: ignore[no-untyped-def]
+def test_popularity_baseline_and_segments(cold_split: ColdSplit) -> None:
     split, graph, features = cold_split
     training = TrainingSpec(ks=[10], metric="recall@10")
     flat = lambda users: torch.zeros(len(users), graph.num_items)  # noqa: E731
