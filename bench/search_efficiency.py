@@ -127,8 +127,8 @@ def main() -> None:
     table = read_table(args.table) if args.table else None
     print(
         f"{date.today()} {platform.node()} {platform.machine()} trials={args.trials} seeds={args.seeds} "
-        f"epochs={args.epochs} space={args.space}"
-        + (f" table={args.table} ({len(table)} rows)" if table else "")
+        f"space={args.space} "
+        + (f"table={args.table} ({len(table)} rows)" if table else f"epochs={args.epochs}")
     )
     curves: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory() as out:
