@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from gnas.errors import GnasError
 
@@ -22,6 +23,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Folder holding <dataset>/ (default: $GNAS_DATA_DIR).")
 ]
+
+
+def rich_table(table: Any, title: str) -> Table:
+    """A report table (``gnas.report.document.Table``: headers, rows, numeric columns) for the terminal."""
+    shown = Table(title=title)
+    for index, header in enumerate(table.headers):
+        shown.add_column(header, justify="right" if index in table.numeric else "left")
+    for cells in table.rows:
+        shown.add_row(*(escape(cell) for cell in cells))
+    return shown
 
 
 def print_error(line: str) -> None:

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from gnas.cli.common import console, user_errors
+from gnas.cli.common import console, rich_table, user_errors
 
 
 @user_errors
@@ -31,12 +30,7 @@ def report(
     objectives = main.run.objectives
     rows = leaderboard_table(result.leaderboard, objectives)
     primary = objectives.primary.metric
-    table = Table(title=f"{main.name}: top {len(result.leaderboard)} by validation {primary}")
-    for i, header in enumerate(rows.headers):
-        table.add_column(header, justify="right" if i in rows.numeric else "left")
-    for row in rows.rows:
-        table.add_row(*(escape(cell) for cell in row))
-    console.print(table)
+    console.print(rich_table(rows, f"{main.name}: top {len(result.leaderboard)} by validation {primary}"))
     for s in result.summaries:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(s.statuses.items()))
         console.print(

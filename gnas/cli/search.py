@@ -15,9 +15,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
-from gnas.cli.common import DataDir, console, err_console, user_errors
+from gnas.cli.common import DataDir, console, err_console, rich_table, user_errors
 from gnas.errors import GnasError
 
 
@@ -150,12 +149,7 @@ def search(
     shown = leaderboard_table(
         leaderboard_rows(outcome.records, objectives, 10, space=file_spec.space), objectives
     )
-    table = Table(title=f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}")
-    for index, header in enumerate(shown.headers):
-        table.add_column(header, justify="right" if index in shown.numeric else "left")
-    for cells in shown.rows:
-        table.add_row(*(escape(cell) for cell in cells))
-    console.print(table)
+    console.print(rich_table(shown, f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}"))
     console.print(f"trials: {outcome.run_dir / 'trials.jsonl'}", highlight=False, soft_wrap=True)
     if (outcome.run_dir / "best.yaml").exists():
         console.print(f"best: {outcome.run_dir / 'best.yaml'}  (retrain: gnas train FILE)", highlight=False)
