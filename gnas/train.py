@@ -73,9 +73,10 @@ def evaluators(
 
 
 def versions() -> dict[str, str]:
-    """The versions a run records: gnas, Python and the libraries that shape its results."""
-    found = {"gnas": gnas.__version__, "python": platform.python_version()}
-    for package in ("torch", "torch_geometric", "optuna", "deap", "ray", "transformers"):
+    """The versions a run records: gnas, Python and the libraries that shape its results (torch with its
+    build tag, such as ``+cu130``, since CPU and CUDA builds give different numbers)."""
+    found = {"gnas": gnas.__version__, "python": platform.python_version(), "torch": str(torch.__version__)}
+    for package in ("torch_geometric", "optuna", "deap", "ray", "transformers"):
         try:
             found[package] = metadata.version(package.replace("_", "-"))
         except metadata.PackageNotFoundError:

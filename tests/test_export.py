@@ -64,7 +64,9 @@ def test_default_is_the_best_trial_and_retrains_to_its_validation_result(run: Pa
     assert config["architecture"] == best.architecture
     assert config["seed"] == 1 and config["training"]["max_epochs"] == 2
 
-    trained = runner.invoke(app, ["train", str(out), "--out", str(tmp_path / "t"), "--name", "b"])
+    # the same device as the search: CPU and CUDA kernels and random streams differ
+    command = ["train", str(out), "--out", str(tmp_path / "t"), "--name", "b", "--device", "cpu"]
+    trained = runner.invoke(app, command)
     assert trained.exit_code == 0, trained.output
     metrics = json.loads((tmp_path / "t" / "b" / "metrics.json").read_text())
     assert metrics["valid"]["ndcg@5"] == pytest.approx(best.result.metrics["ndcg@5"], abs=1e-6)
