@@ -42,13 +42,17 @@ Table = dict[Genotype, dict[str, str]]
 METRIC = "ndcg@20"
 
 
-def settings_for(controller: str, trials: int) -> SearchSettings:
+def settings_for(controller: str, trials: int, population: int | None) -> SearchSettings:
+    """The controller's defaults (population 8 for evolution unless given), no seed points."""
+    evolution: dict[str, object] = {"seed_points": []}
+    if population is not None:
+        evolution["population"] = population
     return SearchSettings.model_validate(
         {
             "controller": controller,
             "max_trials": trials,
             "objectives": [{"metric": METRIC}],
-            "evolution": {"population": max(2, trials // 4), "seed_points": []},
+            "evolution": evolution,
         }
     )
 
@@ -63,10 +67,12 @@ def curve_of(results: list[TrialResult], trials: int) -> list[float]:
     return curve + [best] * (trials - len(curve))
 
 
-def best_so_far(controller: str, seed: int, trials: int, epochs: int, space: Path, out: Path) -> list[float]:
+def best_so_far(
+    controller: str, seed: int, trials: int, epochs: int, space: Path, out: Path, population: int | None
+) -> list[float]:
     file = load_search_file(space)
     file = dataclasses.replace(file, training=file.training.model_copy(update={"max_epochs": epochs}))
-    settings = settings_for(controller, trials)
+    settings = settings_for(controller, trials, population)
     outcome = search(file, settings, out=out, name=f"{controller}-{seed}", seed=seed, device="cpu")
     return curve_of([r.result for r in outcome.records if r.cached_from is None], trials)
 
@@ -95,10 +101,15 @@ class TableExecutor:
 
 
 def replayed(
-    controller: str, seed: int, trials: int, space: Path, table: dict[Genotype, dict[str, str]]
+    controller: str,
+    seed: int,
+    trials: int,
+    space: Path,
+    table: dict[Genotype, dict[str, str]],
+    population: int | None,
 ) -> list[float]:
     file = load_search_file(space)
-    settings = settings_for(controller, trials)
+    settings = settings_for(controller, trials, population)
     objectives = Objectives.from_specs(settings.objectives)
     search_controller = build_controller(settings, file.space, objectives, seed, Budget(), None)
     results: list[TrialResult] = []
@@ -119,6 +130,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10, help="max_epochs per trial")
     parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
+    parser.add_argument("--population", type=int, default=None, help="evolution's (default: 8)")
     parser.add_argument("--plot", type=Path, default=Path("bench/search_efficiency.png"))
     parser.add_argument(
         "--table", type=Path, default=None, help="replay against this table (search_table.py)"
@@ -134,9 +146,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         for controller in CONTROLLERS:
             runs = [
-                replayed(controller, seed, args.trials, args.space, table)
+                replayed(controller, seed, args.trials, args.space, table, args.population)
                 if table
-                else best_so_far(controller, seed, args.trials, args.epochs, args.space, Path(out))
+                else best_so_far(
+                    controller, seed, args.trials, args.epochs, args.space, Path(out), args.population
+                )
                 for seed in range(args.seeds)
             ]
             curves[controller] = np.mean(runs, axis=0)
@@ -163,6 +177,9 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for controller, curve in curves.items():
         ax.plot(range(1, args.trials + 1), curve, label=controller)
+    ax.axhline(target, color="grey", linestyle=":", label="random's final best")
+    ax.axvline(args.trials / 2, color="grey", linestyle="--", label="half the trials")
+    ax.set_title(f"{args.space.stem}, {args.seeds} seeds", fontsize=10)
     ax.set_xlabel("trials")
     ax.set_ylabel(f"best validation {METRIC} (mean of {args.seeds} seeds)")
     ax.legend()

@@ -8,7 +8,8 @@ run it again to continue after a stop.
 
 Usage: GNAS_DATA_DIR=../shared/datasets python bench/search_table.py [--epochs 10]
            [--space search_spaces/quickstart.yaml] [--table bench/results/quickstart-e10.csv]
-       (one process per core: --shard 0/2 and --shard 1/2 append to the same table)
+           [--workers 2] [--device cuda]
+       (--workers N trains N architectures at a time, one process each; on a GPU they share it)
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import itertools
 import json
-import random
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import torch
@@ -27,21 +30,21 @@ from gnas.search.base import Candidate
 from gnas.search.objectives import Objectives
 from gnas.search.run import SearchData, for_objectives
 from gnas.search.trial import TrialContext, run_trial
-from gnas.space import Genotype, SearchFile, decode, load_search_file, sample, summarize
+from gnas.space import Genotype, SearchFile, canonical, decode, load_search_file, summarize
 from gnas.space.count import count_architectures
 
 FIELDS = ("genotype", "architecture", "status", "ndcg@20", "recall@20", "params", "epochs", "seconds")
 
 
-def all_genotypes(file: SearchFile, seed: int = 0) -> list[Genotype]:
-    """Every canonical genotype of the space (sampled until all of them have come up)."""
-    total = count_architectures(file.space)
-    if not isinstance(total, int):
+def all_genotypes(file: SearchFile) -> list[Genotype]:
+    """Every canonical genotype of the space: the canonical forms of every combination of gene values."""
+    domains = [param.dimension.values() for param in file.space.params]
+    finite = [values for values in domains if values is not None]
+    if len(finite) < len(domains):
         raise SystemExit("the space is infinite: a table needs a finite space")
-    rng, seen = random.Random(seed), dict[Genotype, None]()
-    while len(seen) < total:
-        seen.setdefault(sample(file.space, rng), None)
-    return sorted(seen, key=lambda g: json.dumps(g))
+    found = {canonical(file.space, genes): None for genes in itertools.product(*finite)}
+    assert len(found) == count_architectures(file.space)
+    return sorted(found, key=lambda genotype: json.dumps(genotype))
 
 
 def table_file(space: Path, epochs: int) -> Path:
@@ -61,6 +64,33 @@ def shortened(file: SearchFile, epochs: int) -> SearchFile:
     return dataclasses.replace(file, training=file.training.model_copy(update={"max_epochs": epochs}))
 
 
+_context: TrialContext | None = None
+
+
+def start_worker(file: SearchFile, device: str, threads: int) -> None:
+    """Load the data once per worker process, on its device."""
+    global _context
+    torch.set_num_threads(threads)
+    data = SearchData.load(file, None, device, executor="inline")
+    objectives = Objectives.from_specs(file.search.objectives)
+    _context = TrialContext(file.space, objectives, data.graph, data.valid, file.training, file.seed)
+
+
+def train_row(genotype: Genotype) -> dict[str, object]:
+    assert _context is not None, "start_worker runs first"
+    result = run_trial(_context, Candidate(0, genotype))
+    return {
+        "genotype": json.dumps(list(genotype)),
+        "architecture": summarize(decode(_context.space, genotype)),
+        "status": result.status,
+        "ndcg@20": result.metrics.get("ndcg@20", ""),
+        "recall@20": result.metrics.get("recall@20", ""),
+        "params": result.metrics.get("params", ""),
+        "epochs": result.epochs,
+        "seconds": round(result.seconds, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,51 +98,36 @@ def main() -> None:
     parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--table", type=Path, default=None)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--shard", default="0/1", help="i/n: train every n-th missing row from the i-th")
+    parser.add_argument("--workers", type=int, default=1, help="processes training at a time")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ...: where every worker trains")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     path = args.table or table_file(args.space, args.epochs)
     path.parent.mkdir(parents=True, exist_ok=True)
     file = shortened(load_search_file(args.space), args.epochs)
     genotypes = all_genotypes(file)
     done = read_table(path)
-    shard, shards = (int(part) for part in args.shard.split("/"))
-    todo = [g for g in genotypes if g not in done][shard::shards]
+    todo = [g for g in genotypes if g not in done]
     print(f"{len(genotypes)} architectures, {len(done)} in {path}, {len(todo)} to train", flush=True)
-    data = SearchData.load(file, None, "cpu", executor="inline")
-    context = TrialContext(
-        file.space,
-        Objectives.from_specs(file.search.objectives),
-        data.graph,
-        data.valid,
-        file.training,
-        file.seed,
-    )
     started = time.monotonic()
-    with open(path, "a", newline="") as handle:
-        writer = csv.DictWriter(handle, FIELDS)
-        if not done:
-            writer.writeheader()
-        for index, genotype in enumerate(todo, start=1):
-            result = run_trial(context, Candidate(index, genotype))
-            writer.writerow(
-                {
-                    "genotype": json.dumps(list(genotype)),
-                    "architecture": summarize(decode(file.space, genotype)),
-                    "status": result.status,
-                    "ndcg@20": result.metrics.get("ndcg@20", ""),
-                    "recall@20": result.metrics.get("recall@20", ""),
-                    "params": result.metrics.get("params", ""),
-                    "epochs": result.epochs,
-                    "seconds": round(result.seconds, 2),
-                }
-            )
-            handle.flush()
-            elapsed = (time.monotonic() - started) / 60
-            value = result.metrics.get("ndcg@20", float("nan"))
-            shown = summarize(decode(file.space, genotype))
-            print(f"{index}/{len(todo)} {elapsed:.1f} min {result.status} {value:.4f} {shown}", flush=True)
+    spawn = multiprocessing.get_context("spawn")  # CUDA cannot be shared with forked processes
+    initargs = (file, args.device, args.threads)
+    pool = ProcessPoolExecutor(args.workers, spawn, initializer=start_worker, initargs=initargs)
+    try:
+        with open(path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, FIELDS)
+            if not done:
+                writer.writeheader()
+            trained = as_completed([pool.submit(train_row, genotype) for genotype in todo])
+            for index, row in enumerate((future.result() for future in trained), start=1):
+                writer.writerow(row)
+                handle.flush()
+                elapsed = (time.monotonic() - started) / 60
+                value = float(str(row["ndcg@20"]) or "nan")
+                shown = f"{row['status']} {value:.4f} {row['architecture']}"
+                print(f"{index}/{len(todo)} {elapsed:.1f} min {shown}", flush=True)
+    finally:  # on Ctrl-C, the rows written so far stay and the trials not started are dropped
+        pool.shutdown(cancel_futures=True)
 
 
 if __name__ == "__main__":
