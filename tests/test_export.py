@@ -12,6 +12,7 @@ from conftest import tiny_search_config
 from typer.testing import CliRunner
 
 from gnas.cli import app
+from gnas.cli.train import device_note
 from gnas.search.export import load_search_run
 from gnas.search.ranking import leaderboard, pareto_front
 from gnas.spec import load_train_spec
@@ -63,6 +64,7 @@ def test_default_is_the_best_trial_and_retrains_to_its_validation_result(run: Pa
     assert config["search_result"]["trial"] == best.candidate.trial
     assert config["architecture"] == best.architecture
     assert config["seed"] == 1 and config["training"]["max_epochs"] == 2
+    assert config["search_result"]["device"] == "cpu"
 
     # the same device as the search: CPU and CUDA kernels and random streams differ
     command = ["train", str(out), "--out", str(tmp_path / "t"), "--name", "b", "--device", "cpu"]
@@ -70,6 +72,7 @@ def test_default_is_the_best_trial_and_retrains_to_its_validation_result(run: Pa
     assert trained.exit_code == 0, trained.output
     metrics = json.loads((tmp_path / "t" / "b" / "metrics.json").read_text())
     assert metrics["valid"]["ndcg@5"] == pytest.approx(best.result.metrics["ndcg@5"], abs=1e-6)
+    assert "valid in the search" in trained.output and "note:" not in trained.output
     kept = yaml.safe_load((tmp_path / "t" / "b" / "config.yaml").read_text())
     assert kept["search_result"]["objectives"]["ndcg@5"] == best.result.values[0]
 
@@ -136,3 +139,9 @@ def test_bad_inputs_are_one_line_and_write_nothing(run: Path, tmp_path: Path) ->
     assert code == 2 and "already exists" in output and out.read_text() == "mine"
     code, output = export(str(run), "-o", str(out), "--force")
     assert code == 0 and "search_result" in out.read_text()
+
+
+def test_retraining_on_another_device_says_why_validation_may_differ() -> None:
+    assert device_note("cuda", "cuda") is None and device_note(None, "cpu") is None
+    note = device_note("cuda", "cpu")
+    assert note is not None and "on cuda, this run on cpu" in note

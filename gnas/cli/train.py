@@ -25,6 +25,7 @@ def train(
     ] = None,
 ) -> None:
     """Train one architecture, early-stop on validation, score test once and save the run."""
+    from gnas.device import resolve_device
     from gnas.runs import check_run_name
     from gnas.spec import load_train_spec
     from gnas.train import train as run_training
@@ -72,17 +73,36 @@ def train(
             )
     finally:
         progress.stop()
+    searched = (spec.search_result or {}).get("valid", {})
     table = Table(title=f"{spec.name}: best epoch {outcome.fit.best_epoch} ({outcome.fit.stop_reason})")
     table.add_column("metric")
     table.add_column("valid", justify="right")
+    if searched:
+        table.add_column("valid in the search", justify="right")
     table.add_column("test", justify="right")
     for key in outcome.test:
         if "@" in key:
-            table.add_row(key, f"{outcome.valid[key]:.4f}", f"{outcome.test[key]:.4f}")
+            row = [key, f"{outcome.valid[key]:.4f}", f"{outcome.test[key]:.4f}"]
+            if searched:
+                row.insert(2, f"{searched[key]:.4f}" if key in searched else "")
+            table.add_row(*row)
     console.print(table)
+    note = device_note((spec.search_result or {}).get("device"), resolve_device(device).type)
+    if note:
+        console.print(note)
     if outcome.cold_start is not None:
         console.print(_cold_start_table(outcome.cold_start, metric))
     console.print(f"saved to {outcome.run_dir}")
+
+
+def device_note(searched_on: str | None, trained_on: str) -> str | None:
+    """Why validation may differ from the search's: the trial trained on another kind of device."""
+    if searched_on is None or searched_on == trained_on:
+        return None
+    return (
+        f"note: the search trained this architecture on {searched_on}, this run on {trained_on}; "
+        "CPU and CUDA runs differ, so validation need not match the search's"
+    )
 
 
 def _cold_start_table(report: dict[str, Any], metric: str) -> Table:

@@ -51,8 +51,9 @@ class TrialResult:
     to score all users) and ``train_time``; ``values`` the objective values in objective order (empty
     unless ``status`` is ``ok``); ``curve`` ``(epoch, validation value of the primary metric)`` per
     evaluation; ``loss`` ``(epoch, mean training loss)`` per epoch. ``worker`` names where it ran
-    (Ray node and process; None in process) and ``retries`` how often it was re-run after its
-    worker died.
+    (Ray node and process; None in process), ``device`` the kind of device it trained on (``cpu``,
+    ``cuda``; CPU and CUDA runs give different numbers) and ``retries`` how often it was re-run after
+    its worker died.
     """
 
     status: Status
@@ -65,6 +66,7 @@ class TrialResult:
     loss: tuple[tuple[int, float], ...] = ()
     worker: str | None = None
     retries: int = 0
+    device: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

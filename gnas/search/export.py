@@ -124,6 +124,8 @@ def search_result(run_name: str, record: TrialRecord, objectives: Objectives) ->
     }
     if "params" in result.metrics:
         data["params"] = int(result.metrics["params"])
+    if result.device is not None:
+        data["device"] = result.device
     if budget != Budget():
         data["budget"] = dataclasses.asdict(budget)
     return data

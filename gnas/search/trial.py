@@ -106,13 +106,16 @@ def run_trial(
         }
         epochs, seconds = result.epochs_run, time.perf_counter() - started
         loss = tuple((log.epoch, log.loss) for log in result.history)
+        kind = device.type
         violation = objectives.violation(metrics)
         if violation is not None:
-            return TrialResult("infeasible", metrics, (), epochs, seconds, curve, violation, loss)
+            return TrialResult(
+                "infeasible", metrics, (), epochs, seconds, curve, violation, loss, device=kind
+            )
         values = objectives.values(metrics)
         if result.stop_reason == "pruned":
-            return TrialResult("pruned", metrics, values, epochs, seconds, curve, loss=loss)
-        return TrialResult("ok", metrics, values, epochs, seconds, curve, loss=loss)
+            return TrialResult("pruned", metrics, values, epochs, seconds, curve, loss=loss, device=kind)
+        return TrialResult("ok", metrics, values, epochs, seconds, curve, loss=loss, device=kind)
     except Exception as exc:  # any failure of one architecture is recorded; the search goes on
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         error = f"{type(exc).__name__}: {message}"
