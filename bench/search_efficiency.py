@@ -130,7 +130,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10, help="max_epochs per trial")
     parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
-    parser.add_argument("--population", type=int, default=None, help="evolution's (default: 8)")
+    parser.add_argument(
+        "--population", type=int, default=None, help="evolution's population (default: its own, 8)"
+    )
     parser.add_argument("--plot", type=Path, default=Path("bench/search_efficiency.png"))
     parser.add_argument(
         "--table", type=Path, default=None, help="replay against this table (search_table.py)"

@@ -82,10 +82,10 @@ def train(
     table.add_column("test", justify="right")
     for key in outcome.test:
         if "@" in key:
-            row = [key, f"{outcome.valid[key]:.4f}", f"{outcome.test[key]:.4f}"]
+            row = [key, f"{outcome.valid[key]:.4f}"]
             if searched:
-                row.insert(2, f"{searched[key]:.4f}" if key in searched else "")
-            table.add_row(*row)
+                row.append(f"{searched[key]:.4f}" if key in searched else "")
+            table.add_row(*row, f"{outcome.test[key]:.4f}")
     console.print(table)
     note = device_note((spec.search_result or {}).get("device"), resolve_device(device).type)
     if note:
