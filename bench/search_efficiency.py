@@ -43,7 +43,7 @@ METRIC = "ndcg@20"
 
 
 def settings_for(controller: str, trials: int, population: int | None) -> SearchSettings:
-    """The controller's defaults (population 8 for evolution unless given), no seed points."""
+    """The controllers' default settings (evolution's population unless given), no seed points."""
     evolution: dict[str, object] = {"seed_points": []}
     if population is not None:
         evolution["population"] = population
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10, help="max_epochs per trial")
     parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
     parser.add_argument(
-        "--population", type=int, default=None, help="evolution's population (default: its own, 8)"
+        "--population", type=int, default=None, help="evolution's population (default: its own)"
     )
     parser.add_argument("--plot", type=Path, default=Path("bench/search_efficiency.png"))
     parser.add_argument(

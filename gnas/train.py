@@ -40,6 +40,7 @@ class TrainOutcome:
     valid: dict[str, float]
     test: dict[str, float]
     fit: FitResult
+    device: str
     cold_start: dict[str, Any] | None = None
 
 
@@ -104,6 +105,7 @@ def _save_run(
             "epochs_run": result.epochs_run,
             "stop_reason": result.stop_reason,
             "train_seconds": result.seconds,
+            "device": next(model.parameters()).device.type,
             "split_sizes": split.sizes(),
             **({"cold_start": cold_start} if cold_start else {}),
         },
@@ -163,4 +165,4 @@ def train(
                 part: cold_start_report(split, part, scores, spec.training, torch_device) for part in PARTS
             }
         _save_run(run.path, spec, split, model, result, test, cold_start)
-    return TrainOutcome(run.final, result.best_valid, test, result, cold_start)
+    return TrainOutcome(run.final, result.best_valid, test, result, torch_device.type, cold_start)

@@ -59,7 +59,7 @@ def test_train_writes_a_complete_run(tmp_path: Path) -> None:
     assert run.name.startswith("tiny-")
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["valid"]) >= {"recall@5", "ndcg@5"} and set(metrics["test"]) >= {"recall@5", "ndcg@5"}
-    assert 1 <= metrics["best_epoch"] <= 3
+    assert 1 <= metrics["best_epoch"] <= 3 and metrics["device"] == "cpu"
     weights = torch.load(run / "model.pt", weights_only=True)
     assert weights["user_embedding.weight"].shape == (40, 8)
     assert pd.read_csv(run / "user_ids.csv")["user_id"].str.startswith("user").all()

@@ -12,7 +12,7 @@ from conftest import tiny_search_config
 from typer.testing import CliRunner
 
 from gnas.cli import app
-from gnas.cli.train import device_note
+from gnas.cli.train import comparison_notes
 from gnas.search.export import load_search_run
 from gnas.search.ranking import leaderboard, pareto_front
 from gnas.spec import load_train_spec
@@ -141,7 +141,11 @@ def test_bad_inputs_are_one_line_and_write_nothing(run: Path, tmp_path: Path) ->
     assert code == 0 and "search_result" in out.read_text()
 
 
-def test_retraining_on_another_device_says_why_validation_may_differ() -> None:
-    assert device_note("cuda", "cuda") is None and device_note(None, "cpu") is None
-    note = device_note("cuda", "cpu")
-    assert note is not None and "on cuda, this run on cpu" in note
+def test_train_says_why_validation_may_differ_from_the_search() -> None:
+    result = {"device": "cuda", "valid": {"ndcg@5": 0.5}}
+    assert comparison_notes(result, "cuda", seed_changed=False) == []
+    assert comparison_notes({"valid": {}}, "cpu", seed_changed=False) == []
+    (device,) = comparison_notes(result, "cpu", seed_changed=False)
+    assert "on cuda, this run on cpu" in device
+    notes = comparison_notes({**result, "budget": {"epochs": 2}}, "cuda", seed_changed=True)
+    assert len(notes) == 2 and "--seed" in notes[0] and "smaller budget" in notes[1]

@@ -25,12 +25,12 @@ def train(
     ] = None,
 ) -> None:
     """Train one architecture, early-stop on validation, score test once and save the run."""
-    from gnas.device import resolve_device
     from gnas.runs import check_run_name
     from gnas.spec import load_train_spec
     from gnas.train import train as run_training
 
     spec = load_train_spec(config)
+    seed_changed = seed is not None and seed != spec.seed
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
     if name is not None:
@@ -87,22 +87,29 @@ def train(
                 row.append(f"{searched[key]:.4f}" if key in searched else "")
             table.add_row(*row, f"{outcome.test[key]:.4f}")
     console.print(table)
-    note = device_note((spec.search_result or {}).get("device"), resolve_device(device).type)
-    if note:
-        console.print(note)
+    if spec.search_result is not None:
+        for note in comparison_notes(spec.search_result, outcome.device, seed_changed):
+            console.print(f"note: {note}")
     if outcome.cold_start is not None:
         console.print(_cold_start_table(outcome.cold_start, metric))
     console.print(f"saved to {outcome.run_dir}")
 
 
-def device_note(searched_on: str | None, trained_on: str) -> str | None:
-    """Why validation may differ from the search's: the trial trained on another kind of device."""
-    if searched_on is None or searched_on == trained_on:
-        return None
-    return (
-        f"note: the search trained this architecture on {searched_on}, this run on {trained_on}; "
-        "CPU and CUDA runs differ, so validation need not match the search's"
-    )
+def comparison_notes(search_result: dict[str, Any], device: str, seed_changed: bool) -> list[str]:
+    """Why this run's validation need not match the search's: another kind of device, another seed,
+    or a search trial trained with a smaller budget than this run's."""
+    notes = []
+    searched_on = search_result.get("device")
+    if searched_on is not None and searched_on != device:
+        notes.append(
+            f"the search trained this architecture on {searched_on}, this run on {device}; "
+            "CPU and CUDA runs differ"
+        )
+    if seed_changed:
+        notes.append("--seed differs from the search's seed")
+    if "budget" in search_result:
+        notes.append(f"the search trained this trial with a smaller budget ({search_result['budget']})")
+    return notes
 
 
 def _cold_start_table(report: dict[str, Any], metric: str) -> Table:

@@ -97,6 +97,7 @@ def run_trial(
                 epochs=result.epochs_run,
                 seconds=seconds,
                 error="non-finite loss",
+                device=device.type,
             )
         metrics = {
             **result.best_valid,
