@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from gnas.search.objectives import Objectives
 from gnas.space import Genotype, SearchSpace
@@ -86,6 +86,25 @@ class TrialResult:
                 "loss": epoch_points(data.get("loss", ())),
             }
         )
+
+
+class PythonRandom(Protocol):
+    """A ``random.Random``, or the ``random`` module itself (its global generator)."""
+
+    def getstate(self) -> Any: ...
+    def setstate(self, state: Any) -> None: ...
+
+
+def rng_to_json(rng: PythonRandom) -> list[Any]:
+    """A Python generator's state as JSON: ``[version, [internal...], gauss]``."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def rng_from_json(rng: PythonRandom, state: list[Any]) -> None:
+    """Put ``rng`` back in the state :func:`rng_to_json` wrote."""
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
 
 
 def epoch_points(points: Any) -> tuple[tuple[int, float], ...]:

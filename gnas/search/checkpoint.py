@@ -19,6 +19,7 @@ import torch
 
 from gnas.errors import GnasError
 from gnas.runs import write_json
+from gnas.search.base import rng_from_json, rng_to_json
 
 FORMAT = 1
 CONTROLLER_STATE = "controller.json"
@@ -26,10 +27,9 @@ CONTROLLER_STATE = "controller.json"
 
 def capture_rng() -> dict[str, Any]:
     """JSON-safe states of Python's, NumPy's and torch's global generators."""
-    version, internal, gauss = random.getstate()
     kind, keys, position, has_gauss, cached = np.random.get_state(legacy=True)
     return {
-        "python": [version, list(internal), gauss],
+        "python": rng_to_json(random),
         "numpy": [kind, np.asarray(keys).tolist(), position, has_gauss, cached],
         "torch": base64.b64encode(torch.get_rng_state().numpy().tobytes()).decode("ascii"),
     }
@@ -37,8 +37,7 @@ def capture_rng() -> dict[str, Any]:
 
 def restore_rng(state: dict[str, Any]) -> None:
     """Put Python's, NumPy's and torch's global generators back where :func:`capture_rng` found them."""
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
+    rng_from_json(random, state["python"])
     kind, keys, position, has_gauss, cached = state["numpy"]
     np.random.set_state((kind, np.array(keys, dtype=np.uint32), position, has_gauss, cached))
     raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()

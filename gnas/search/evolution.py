@@ -30,7 +30,7 @@ from deap import base, tools
 
 from gnas.architecture import Architecture
 from gnas.errors import GnasError
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.base import Budget, Candidate, Controller, TrialResult, rng_from_json, rng_to_json
 from gnas.search.objectives import Objectives
 from gnas.search.pareto import (
     Point,
@@ -278,14 +278,13 @@ class EvolutionController(Controller):
         return list(self.front)
 
     def state_dict(self) -> dict[str, Any]:
-        version, internal, gauss = self.rng.getstate()
 
         def waiting(items: list[tuple[Candidate, int]]) -> list[dict[str, Any]]:
             return [{"candidate": c.to_json(), "member": i} for c, i in items]
 
         return {
             **super().state_dict(),
-            "rng": [version, list(internal), gauss],
+            "rng": rng_to_json(self.rng),
             "generation": self._generation,
             "done": self._done,
             "phase": self.phase,
@@ -302,8 +301,7 @@ class EvolutionController(Controller):
         """Restore a state; candidates that were in flight go back to the front of the queue (to be asked
         again with the same trial numbers, or told directly)."""
         super().load_state_dict(state)
-        version, internal, gauss = state["rng"]
-        self.rng.setstate((version, tuple(internal), gauss))
+        rng_from_json(self.rng, state["rng"])
         self._generation, self._done = state["generation"], state["done"]
         self._promoted = state["phase"] == "full" and self.fidelity.enabled
         self.population = [Member.from_json(m) for m in state["population"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from gnas.search.base import Candidate, Controller, TrialResult
+from gnas.search.base import Candidate, Controller, TrialResult, rng_from_json, rng_to_json
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, sample
 
@@ -31,17 +31,15 @@ class RandomController(Controller):
         self.in_flight.pop(candidate.trial, None)
 
     def state_dict(self) -> dict[str, Any]:
-        version, internal, gauss = self.rng.getstate()
         waiting = [*self.in_flight.values(), *self.queue]
         return {
             **super().state_dict(),
-            "rng": [version, list(internal), gauss],
+            "rng": rng_to_json(self.rng),
             "in_flight": [candidate.to_json() for candidate in sorted(waiting, key=lambda c: c.trial)],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        version, internal, gauss = state["rng"]
-        self.rng.setstate((version, tuple(internal), gauss))
+        rng_from_json(self.rng, state["rng"])
         self.in_flight = {}
         self.queue = [Candidate.from_json(entry) for entry in state.get("in_flight", [])]

@@ -23,7 +23,7 @@ from typing import Any
 from deap import tools
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, Controller, TrialResult
+from gnas.search.base import Candidate, Controller, TrialResult, rng_from_json, rng_to_json
 from gnas.search.evolution import RETRIES, Member, seed_genotypes, usable_values
 from gnas.search.objectives import Objectives
 from gnas.search.pareto import Point, points_from_json, points_to_json, update_front, update_hall_of_fame
@@ -111,11 +111,10 @@ class RegularizedEvolutionController(Controller):
         return list(self.front)
 
     def state_dict(self) -> dict[str, Any]:
-        version, internal, gauss = self.rng.getstate()
         waiting = sorted([*self.in_flight.values(), *self.queue], key=lambda c: c.trial)
         return {
             **super().state_dict(),
-            "rng": [version, list(internal), gauss],
+            "rng": rng_to_json(self.rng),
             "population": [m.to_json() for m in self.population],
             "queue": [c.to_json() for c in waiting],
             "seen": [list(g) for g in self.seen],
@@ -126,8 +125,7 @@ class RegularizedEvolutionController(Controller):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a state; candidates that were in flight are asked again first."""
         super().load_state_dict(state)
-        version, internal, gauss = state["rng"]
-        self.rng.setstate((version, tuple(internal), gauss))
+        rng_from_json(self.rng, state["rng"])
         self.population = deque((Member.from_json(m) for m in state["population"]), self.settings.population)
         self.queue = [Candidate.from_json(c) for c in state["queue"]]
         self.in_flight = {}
