@@ -87,6 +87,14 @@ def test_same_seed_same_trials_other_seed_differs() -> None:
     assert [c.trial for c in first] == list(range(len(first)))
 
 
+def test_the_search_stops_after_the_last_generation() -> None:
+    controller = evolution(generations=2)
+    evaluate = synthetic_evaluate(controller.space, controller.objectives)
+    state = drive(controller, inline(evaluate), max_trials=1000)
+    assert state.stop_reason == "generations" and controller.generation == 2
+    assert state.trained < 1000
+
+
 @pytest.mark.parametrize("objectives", [NDCG, TWO], ids=["tournament", "nsga2"])
 @pytest.mark.parametrize("size", [2, 5, 7, 8])
 def test_population_sizes(objectives: Objectives, size: int) -> None:

@@ -35,6 +35,7 @@ from gnas.space import (
     parse_space,
     repair,
     sample,
+    untried_neighbour,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,3 +255,17 @@ def test_operator_registry() -> None:
     assert operator("mutation", "gene") is mutate and operator("crossover", "layers") is crossover_layers
     with pytest.raises(GnasError, match="unknown crossover 'two_point' \\(valid: uniform, layers\\)"):
         operator("crossover", "two_point")
+
+
+def test_untried_neighbour_walks_to_an_untried_architecture_until_none_is_left() -> None:
+    space = parse_space(
+        {"embedding_dim": [8, 16], "num_layers": 1, "layers": {"conv": ["lightgcn", "gcn", "sage"]}}
+    )
+    rng = random.Random(0)
+    start = sample(space, rng)
+    tried = {start}
+    while (neighbour := untried_neighbour(space, start, tried, rng)) is not None:
+        assert neighbour not in tried
+        assert canonical(space, neighbour) == neighbour
+        tried.add(neighbour)
+    assert len(tried) == 6  # every architecture of the space was reached

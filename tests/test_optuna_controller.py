@@ -54,6 +54,11 @@ def run(ctl: OptunaController, trials: int, parallel: int = 1) -> list[tuple[Can
     return told
 
 
+def handed_out(trials: Sequence[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials that became gnas trials (not the repeats told FAIL as duplicates)."""
+    return [t for t in trials if "gnas_trial" in t.user_attrs]
+
+
 def mattering(space: SearchSpace, genotype: Sequence[Any]) -> set[str]:
     """Keys of the genes a canonical genotype fixes that the space varies (null fillers excluded)."""
     return {
@@ -75,7 +80,7 @@ def test_asked_genotypes_are_canonical_and_only_active_genes_are_suggested(space
     ctl = controller(space=space, sampler="tpe")
     told = run(ctl, 30, parallel=3)
     assert len(told) >= 30  # duplicates are told their cached result
-    trials = {t.user_attrs["gnas_trial"]: t for t in ctl.study.get_trials()}
+    trials = {t.user_attrs["gnas_trial"]: t for t in handed_out(ctl.study.get_trials())}
     for candidate, _ in told:
         assert canonical(space, candidate.genotype) == candidate.genotype
         arch = decode(space, candidate.genotype)
@@ -224,10 +229,10 @@ def test_state_round_trip_continues_the_same_study(tmp_path: Path) -> None:
     count = 6 + len(after)
 
     trials = optuna.load_study(study_name="test", storage=url).trials
-    assert [t.number for t in trials] == list(range(count))
+    assert [t.number for t in trials] == list(range(len(trials)))
     assert all(t.state.is_finished() for t in trials)
     assert [c.trial for c, _ in after] == list(range(6, count))
-    assert [t.user_attrs["gnas_trial"] for t in trials] == list(range(count))
+    assert [t.user_attrs["gnas_trial"] for t in handed_out(trials)] == list(range(count))
     assert [c.genotype for c, _ in after] != [c.genotype for c, _ in before]  # the sampler does not replay
 
 
@@ -243,3 +248,52 @@ def test_registry_keeps_the_study_in_the_run_folder(tmp_path: Path) -> None:
     assert isinstance(ctl, OptunaController)
     ctl.ask(1)
     assert optuna.load_study(study_name="run-7", storage=f"sqlite:///{tmp_path / 'run-7' / 'study.db'}")
+
+
+SIX = parse_space(
+    {"embedding_dim": [8, 16], "num_layers": 1, "layers": {"conv": ["lightgcn", "gcn", "sage"]}}
+)
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_repeat_is_failed_and_an_untried_neighbour_handed_out(sampler: str) -> None:
+    ctl = controller(space=QUICK, sampler=sampler)
+    told = run(ctl, 60)
+    genotypes = [c.genotype for c, _ in told]
+    assert len(set(genotypes)) == len(genotypes) == 60  # nothing handed out twice, no trial wasted
+    repeats = [t for t in ctl.study.trials if "duplicate_of" in t.user_attrs]
+    assert repeats  # 60 of 504 architectures: the samplers do repeat themselves
+    by_trial = {c.trial: c for c, _ in told}
+    for repeat in repeats:
+        assert repeat.state == TrialState.FAIL
+        assert "gnas_trial" not in repeat.user_attrs
+        earlier = by_trial[repeat.user_attrs["duplicate_of"]]
+        assert suggest_genotype(QUICK, lambda param, r=repeat: r.params[param.key]) == earlier.genotype
+    neighbours = [c for c, _ in told if c.origin == "neighbour"]
+    assert len(neighbours) == len(repeats)
+
+
+def test_an_exhausted_space_ends_the_search_after_every_architecture_once() -> None:
+    ctl = controller(space=SIX)
+    trained: list[Candidate] = []
+    evaluate = synthetic_evaluate(SIX, NDCG)
+    state = drive(
+        ctl,
+        inline(evaluate),
+        max_trials=20,
+        on_result=lambda c, r, source: source is None and trained.append(c),
+    )
+    assert sorted(c.genotype for c in trained) == sorted(set(c.genotype for c in trained))
+    assert len(trained) == 6
+    assert state.stop_reason == "every architecture tried"  # at once, not after rounds of repeats
+    assert len(ctl.study.trials) < 20
+
+
+def test_a_resumed_study_knows_what_was_tried(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    first = controller(space=SIX, storage=url)
+    before = [c.genotype for c, _ in run(first, 3)]
+    second = controller(space=SIX, storage=url)
+    second.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    after = [c.genotype for c, _ in run(second, 3)]
+    assert len(set(before + after)) == 6

@@ -124,6 +124,7 @@ class Controller(ABC):
     """
 
     name: str = "controller"
+    finished_reason: str = "controller finished"  # why the search stopped, once ``finished``
 
     def __init__(self, space: SearchSpace, objectives: Objectives, seed: int) -> None:
         self.space = space

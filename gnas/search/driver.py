@@ -122,7 +122,7 @@ def _stop_reason(
     idle: int,
 ) -> str:
     if controller.finished:
-        return "controller finished"
+        return controller.finished_reason
     if max_trials is not None and state.trained >= max_trials:
         return "max_trials"
     if deadline is not None and time.monotonic() >= deadline:

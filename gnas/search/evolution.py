@@ -108,6 +108,7 @@ class EvolutionController(Controller):
     """Asks for one generation at a time (one fidelity phase at a time), then evolves."""
 
     name = "evolution"
+    finished_reason = "generations"
 
     def __init__(
         self,

@@ -7,11 +7,14 @@ drawn by an independent random sampler, and it takes a single objective. Pruners
 ``successive_halving``, ``hyperband``) see the primary metric after each validation pass
 (``should_prune``); single objective only. The study lives in its storage (SQLite in the run folder
 by default, any SQLAlchemy URL otherwise; ``None``: in memory, which cannot be resumed), so the
-controller's state is only where to find it and which trials are still out.
+controller's state is only where to find it and which trials are still out. An architecture is
+handed out once: a sampler's repeat is told FAIL and an untried neighbour is tried instead; the
+controller is finished when a finite space has no architecture left to try.
 """
 
 from __future__ import annotations
 
+import random
 import warnings
 from dataclasses import asdict
 from functools import partial
@@ -26,9 +29,9 @@ from sqlalchemy.engine import make_url
 from gnas.errors import GnasError
 from gnas.search.base import Candidate, Controller, TrialResult
 from gnas.search.objectives import Objectives
-from gnas.search.optuna_space import suggest_genotype, suggest_value
+from gnas.search.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.settings import OptunaSpec
-from gnas.space import SearchSpace
+from gnas.space import Genotype, SearchSpace, count_architectures, untried_neighbour
 
 
 def make_sampler(name: str, seed: int, population: int = 50) -> optuna.samplers.BaseSampler:
@@ -82,6 +85,7 @@ class OptunaController(Controller):
     """Each candidate is a new trial of the study; results are told back with the objectives' directions."""
 
     name = "optuna"
+    finished_reason = "every architecture tried"
 
     def __init__(
         self,
@@ -111,6 +115,8 @@ class OptunaController(Controller):
         self._pending: dict[int, tuple[int, Candidate]] = {}  # gnas trial -> (optuna number, candidate)
         self._requeued: list[Candidate] = []  # pending when a state was saved: asked again first
         self._trials: dict[int, optuna.Trial] = {}  # optuna number -> live trial
+        self._tried_cache: dict[Genotype, int] | None = None
+        self._size: int | float | None = None  # architectures in the space
 
     @property
     def study(self) -> optuna.Study:
@@ -172,16 +178,67 @@ class OptunaController(Controller):
             self._trials[number] = optuna.Trial(self.study, self._trial_id(number))
         return self._trials[number]
 
+    def _tried(self) -> dict[Genotype, int]:
+        """The genotypes handed out so far, by gnas trial number (read from the study on first use)."""
+        if self._tried_cache is None:
+            self._tried_cache = {}
+            for trial in self.study.get_trials(deepcopy=False):
+                if "gnas_trial" in trial.user_attrs:
+                    self._tried_cache.setdefault(
+                        tuple(trial.user_attrs["genotype"]), trial.user_attrs["gnas_trial"]
+                    )
+        return self._tried_cache
+
+    def _suggest(self) -> tuple[optuna.Trial, Genotype]:
+        trial = self.study.ask()
+        try:
+            return trial, suggest_genotype(self.space, partial(suggest_value, trial))
+        except Exception:
+            self.study.tell(trial, state=TrialState.FAIL)  # no trial left running in the storage
+            raise
+
+    def _draw(self) -> tuple[optuna.Trial, Genotype] | None:
+        """A new trial and its genotype; when the sampler repeats an architecture already tried, an
+        untried neighbour of it instead (None when none is found).
+
+        Samplers converge onto their best point and propose it again and again (TPE in a finite
+        space especially). The repeat is told FAIL with ``duplicate_of`` (samplers ignore failed
+        trials; its old value told again would pile more weight onto that point), and the nearest
+        untried architecture the space's mutation walks to from it is enqueued as the next trial.
+        """
+        trial, genotype = self._suggest()
+        tried = self._tried()
+        if genotype not in tried:
+            return trial, genotype
+        trial.set_user_attr("duplicate_of", tried[genotype])
+        self.study.tell(trial, state=TrialState.FAIL)
+        neighbour = untried_neighbour(
+            self.space, genotype, tried, random.Random(f"{self.seed}:{trial.number}")
+        )
+        if neighbour is None:
+            return None
+        self.study.enqueue_trial(
+            optuna_params(self.space, neighbour), user_attrs={"neighbour_of": tried[genotype]}
+        )
+        return self._suggest()
+
+    @property
+    def finished(self) -> bool:
+        """Every architecture of a finite space was handed out."""
+        if self._size is None:
+            self._size = count_architectures(self.space)
+        return len(self._tried()) >= self._size
+
     def ask(self, n: int) -> list[Candidate]:
         candidates, self._requeued = self._requeued[:n], self._requeued[n:]
         for _ in range(n - len(candidates)):
-            trial = self.study.ask()
-            try:
-                genotype = suggest_genotype(self.space, partial(suggest_value, trial))
-            except Exception:
-                self.study.tell(trial, state=TrialState.FAIL)  # no trial left running in the storage
-                raise
-            candidate = Candidate(self._new_trial(), genotype, origin=self.settings.sampler)
+            drawn = self._draw()
+            if drawn is None:
+                break
+            trial, genotype = drawn
+            origin = "neighbour" if "neighbour_of" in trial.user_attrs else self.settings.sampler
+            candidate = Candidate(self._new_trial(), genotype, origin=origin)
+            self._tried().setdefault(genotype, candidate.trial)
             trial.set_user_attr("gnas_trial", candidate.trial)
             trial.set_user_attr("genotype", list(genotype))
             trial.set_user_attr("budget", asdict(candidate.budget))
@@ -237,7 +294,7 @@ class OptunaController(Controller):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.study_name, self.storage_url = state["study_name"], state["storage"]
-        self._trials = {}
+        self._trials, self._tried_cache = {}, None
         if self.storage_url is None and self._study is None:
             raise GnasError("an in-memory Optuna study cannot be resumed; set search.optuna.storage")
         if self.storage_url is not None:

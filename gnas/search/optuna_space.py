@@ -83,3 +83,16 @@ def suggest_genotype(space: SearchSpace, suggest: Suggest) -> Genotype:
         gene_at = reader(layer, space.layers[layer], space.layer_orders[layer], _layer_node)
         decode_layer(space, layer, gene_at, outer)
     return canonical(space, genes)
+
+
+def optuna_params(space: SearchSpace, genotype: Genotype) -> dict[str, Any]:
+    """The Optuna params (gene key -> value) a trial suggests to arrive at the canonical ``genotype``."""
+    index = {param.key: i for i, param in enumerate(space.params)}
+    params: dict[str, Any] = {}
+
+    def suggest(param: Param) -> Any:
+        params[param.key] = genotype[index[param.key]]
+        return params[param.key]
+
+    suggest_genotype(space, suggest)
+    return params

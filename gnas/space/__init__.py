@@ -37,6 +37,7 @@ from gnas.space.genotype import (
     repair,
     sample,
     sample_distinct,
+    untried_neighbour,
 )
 from gnas.space.problems import NotInSpace, Problem, SpaceError
 from gnas.space.schema import (
@@ -91,6 +92,7 @@ __all__ = [
     "repair",
     "sample",
     "sample_distinct",
+    "untried_neighbour",
     "summarize",
     "train_config",
     "write_samples",

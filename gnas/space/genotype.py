@@ -29,7 +29,7 @@ them by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,6 +299,24 @@ def mutate_resample(
 ) -> Genotype:
     """Like ``mutate``, but a chosen gene is drawn afresh from its whole dimension."""
     return _mutate(space, genotype, rng, indpb, lambda dim, value, random: dim.sample(random))
+
+
+def untried_neighbour(
+    space: SearchSpace,
+    genotype: Sequence[Any],
+    tried: Container[Genotype],
+    rng: RandomSource,
+    steps: int = 100,
+) -> Genotype | None:
+    """The first genotype not in ``tried`` on a walk of single mutations away from ``genotype``: a near
+    neighbour where there is one; None when ``steps`` steps find none (the space is nearly exhausted)."""
+    random = as_random(rng)
+    current = canonical(space, genotype)
+    for _ in range(steps):
+        current = mutate(space, current, random)
+        if current not in tried:
+            return current
+    return None
 
 
 def crossover_uniform(
