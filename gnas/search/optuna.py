@@ -179,14 +179,18 @@ class OptunaController(Controller):
         return self._trials[number]
 
     def _tried(self) -> dict[Genotype, int]:
-        """The genotypes handed out so far, by gnas trial number (read from the study on first use)."""
+        """The genotypes handed out so far, by gnas trial number (read from the study on first use).
+
+        A trial asked after the last checkpoint of a stopped run was told FAIL on resume without a
+        status: its architecture was never tried.
+        """
         if self._tried_cache is None:
             self._tried_cache = {}
             for trial in self.study.get_trials(deepcopy=False):
-                if "gnas_trial" in trial.user_attrs:
-                    self._tried_cache.setdefault(
-                        tuple(trial.user_attrs["genotype"]), trial.user_attrs["gnas_trial"]
-                    )
+                attrs = trial.user_attrs
+                told = "status" in attrs or trial.state == TrialState.RUNNING
+                if told and "gnas_trial" in attrs and "genotype" in attrs:
+                    self._tried_cache.setdefault(tuple(attrs["genotype"]), attrs["gnas_trial"])
         return self._tried_cache
 
     def _suggest(self) -> tuple[optuna.Trial, Genotype]:
@@ -197,37 +201,42 @@ class OptunaController(Controller):
             self.study.tell(trial, state=TrialState.FAIL)  # no trial left running in the storage
             raise
 
+    def _fail_repeat(self, trial: optuna.Trial, earlier: int) -> None:
+        trial.set_user_attr("duplicate_of", earlier)
+        self.study.tell(trial, state=TrialState.FAIL)
+
     def _draw(self) -> tuple[optuna.Trial, Genotype] | None:
         """A new trial and its genotype; when the sampler repeats an architecture already tried, an
-        untried neighbour of it instead (None when none is found).
+        untried one a few mutations away instead (None when none is found).
 
         Samplers converge onto their best point and propose it again and again (TPE in a finite
         space especially). The repeat is told FAIL with ``duplicate_of`` (samplers ignore failed
-        trials; its old value told again would pile more weight onto that point), and the nearest
-        untried architecture the space's mutation walks to from it is enqueued as the next trial.
+        trials; its old value told again would pile more weight onto that point), and the first
+        untried architecture on a walk of mutations from it is enqueued as the next trial.
         """
         trial, genotype = self._suggest()
         tried = self._tried()
         if genotype not in tried:
             return trial, genotype
-        trial.set_user_attr("duplicate_of", tried[genotype])
-        self.study.tell(trial, state=TrialState.FAIL)
-        neighbour = untried_neighbour(
-            self.space, genotype, tried, random.Random(f"{self.seed}:{trial.number}")
-        )
+        earlier = tried[genotype]
+        self._fail_repeat(trial, earlier)
+        rng = random.Random(f"{self.seed}:{trial.number}")
+        neighbour = untried_neighbour(self.space, genotype, tried, rng)
         if neighbour is None:
             return None
-        self.study.enqueue_trial(
-            optuna_params(self.space, neighbour), user_attrs={"neighbour_of": tried[genotype]}
-        )
-        return self._suggest()
+        self.study.enqueue_trial(optuna_params(self.space, neighbour), user_attrs={"neighbour_of": earlier})
+        trial, genotype = self._suggest()
+        if genotype in tried:  # another waiting trial of the study came first
+            self._fail_repeat(trial, tried[genotype])
+            return None
+        return trial, genotype
 
     @property
     def finished(self) -> bool:
-        """Every architecture of a finite space was handed out."""
+        """Every architecture of a finite space was handed out, and none waits to be asked again."""
         if self._size is None:
             self._size = count_architectures(self.space)
-        return len(self._tried()) >= self._size
+        return not self._requeued and len(self._tried()) >= self._size
 
     def ask(self, n: int) -> list[Candidate]:
         candidates, self._requeued = self._requeued[:n], self._requeued[n:]

@@ -308,8 +308,9 @@ def untried_neighbour(
     rng: RandomSource,
     steps: int = 100,
 ) -> Genotype | None:
-    """The first genotype not in ``tried`` on a walk of single mutations away from ``genotype``: a near
-    neighbour where there is one; None when ``steps`` steps find none (the space is nearly exhausted)."""
+    """The first genotype not in ``tried`` on a random walk of ``mutate`` steps (one gene on average)
+    away from ``genotype``: a near neighbour where there is one; None when ``steps`` steps find none
+    (the space is nearly exhausted)."""
     random = as_random(rng)
     current = canonical(space, genotype)
     for _ in range(steps):
