@@ -329,3 +329,17 @@ def test_trials_asked_after_the_last_checkpoint_are_tried_again_on_resume(tmp_pa
     second.load_state_dict(state)
     after = run(second, 20)
     assert len({c.genotype for c, _ in before + after}) == 6  # every architecture trained
+
+
+def test_a_new_search_refuses_a_shared_study_that_holds_another_searchs_trials(tmp_path: Path) -> None:
+    search = SearchSettings(
+        controller="optuna", optuna=OptunaSpec(storage=f"sqlite:///{tmp_path / 'all.db'}")
+    )
+    first = build_controller(search, QUICK, NDCG, 0, Budget(), tmp_path / "a" / "exp1")
+    assert isinstance(first, OptunaController)
+    run(first, 2)
+    with pytest.raises(GnasError, match="study 'exp1' .* already holds 2 trials of another search"):
+        build_controller(search, QUICK, NDCG, 0, Budget(), tmp_path / "b" / "exp1")
+    resumed = build_controller(search, QUICK, NDCG, 0, Budget(), tmp_path / "a" / "exp1", resume=True)
+    resumed.load_state_dict(first.state_dict())
+    assert resumed.next_trial == 2

@@ -95,12 +95,16 @@ class OptunaController(Controller):
         settings: OptunaSpec | None = None,
         storage_url: str | None = None,
         study_name: str = "gnas",
+        new_study: bool = False,
     ) -> None:
+        """``new_study``: a study of this name that already holds trials (another search's, in a shared
+        storage) is an error rather than continued."""
         super().__init__(space, objectives, seed)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.settings = settings or OptunaSpec()
         self.storage_url = storage_url
         self.study_name = study_name
+        self.new_study = new_study
         self.directions = [spec.direction for spec in objectives.specs]
         if self.settings.sampler == "cmaes" and len(self.directions) > 1:
             raise GnasError("search.optuna.sampler: cmaes takes a single objective; use tpe, nsga2 or nsga3")
@@ -159,6 +163,11 @@ class OptunaController(Controller):
             where = _shown(self.storage_url)
             raise GnasError(f"Optuna study {self.study_name!r} in {where} has other objective directions")
         done = len(study.get_trials(deepcopy=False))
+        if done and create and self.new_study:
+            raise GnasError(
+                f"search.optuna.storage: study {self.study_name!r} in {_shown(self.storage_url)} already "
+                f"holds {done} trials of another search; choose another --name"
+            )
         if done:  # a resumed study: a fresh seed, so the sampler does not replay its first draws
             study.sampler = make_sampler(self.settings.sampler, self.seed + done, self.settings.population)
         self._study = study

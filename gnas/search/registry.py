@@ -21,7 +21,7 @@ from gnas.space import SearchSpace
 @dataclass(frozen=True)
 class ControllerRequest:
     """Everything a controller may be built from: the settings, the space and objectives, the seed,
-    the full training budget and the run folder (None: nothing on disk)."""
+    the full training budget, the run folder (None: nothing on disk) and whether the run is resumed."""
 
     settings: SearchSettings
     space: SearchSpace
@@ -29,6 +29,7 @@ class ControllerRequest:
     seed: int
     full_budget: Budget
     run_dir: Path | None
+    resume: bool = False
 
 
 def _optuna(r: ControllerRequest) -> Controller:
@@ -37,7 +38,9 @@ def _optuna(r: ControllerRequest) -> Controller:
     if storage is None and r.run_dir is not None:
         storage = study_url(r.run_dir)
     name = r.run_dir.name if r.run_dir is not None else "gnas"
-    controller = OptunaController(r.space, r.objectives, r.seed, r.settings.optuna, storage, name)
+    controller = OptunaController(
+        r.space, r.objectives, r.seed, r.settings.optuna, storage, name, new_study=not r.resume
+    )
     controller.study  # noqa: B018 - open the storage now: a bad URL fails before any trial runs
     return controller
 
@@ -67,11 +70,14 @@ def build_controller(
     seed: int,
     full_budget: Budget,
     run_dir: Path | None,
+    *,
+    resume: bool = False,
 ) -> Controller:
-    """The controller ``settings.controller`` names, set up for this space and run folder."""
+    """The controller ``settings.controller`` names, set up for this space and run folder (``resume``:
+    to load a checkpoint of it next)."""
     if settings.controller not in CONTROLLERS:
         raise GnasError(
             f"search.controller: {settings.controller!r} is not available; known: {', '.join(CONTROLLERS)}"
         )
-    request = ControllerRequest(settings, space, objectives, seed, full_budget, run_dir)
+    request = ControllerRequest(settings, space, objectives, seed, full_budget, run_dir, resume)
     return CONTROLLERS[settings.controller](request)

@@ -90,7 +90,9 @@ def resume(
             raise GnasError(f"{run_dir / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
         _check_fits(run_dir, file, objectives, records)
         data = SearchData.load(file, data_dir, device, executor)
-        search_controller = build_controller(settings, file.space, objectives, file.seed, Budget(), run_dir)
+        search_controller = build_controller(
+            settings, file.space, objectives, file.seed, Budget(), run_dir, resume=True
+        )
         try:
             search_controller.load_state_dict(checkpoint.controller)
         except GnasError:
