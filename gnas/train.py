@@ -92,6 +92,7 @@ def _save_run(
     model: torch.nn.Module,
     result: FitResult,
     test: dict[str, float],
+    device: str,
     cold_start: dict[str, Any] | None = None,
 ) -> None:
     config = spec.model_dump(mode="json")
@@ -105,7 +106,7 @@ def _save_run(
             "epochs_run": result.epochs_run,
             "stop_reason": result.stop_reason,
             "train_seconds": result.seconds,
-            "device": next(model.parameters()).device.type,
+            "device": device,
             "split_sizes": split.sizes(),
             **({"cold_start": cold_start} if cold_start else {}),
         },
@@ -164,5 +165,5 @@ def train(
             cold_start = {
                 part: cold_start_report(split, part, scores, spec.training, torch_device) for part in PARTS
             }
-        _save_run(run.path, spec, split, model, result, test, cold_start)
+        _save_run(run.path, spec, split, model, result, test, torch_device.type, cold_start)
     return TrainOutcome(run.final, result.best_valid, test, result, torch_device.type, cold_start)

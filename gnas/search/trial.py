@@ -71,6 +71,7 @@ def run_trial(
             seconds = time.perf_counter() - started
             return TrialResult("infeasible", {"params": params}, seconds=seconds, error=violation)
         device = graph.train_user.device
+        kind = device.type  # recorded with the result: CPU and CUDA runs give different numbers
         check_fits(arch, GraphSize.of(graph), device, batch_size=context.training.batch_size)
         model = model.to(device)
         budget = candidate.budget
@@ -97,7 +98,7 @@ def run_trial(
                 epochs=result.epochs_run,
                 seconds=seconds,
                 error="non-finite loss",
-                device=device.type,
+                device=kind,
             )
         metrics = {
             **result.best_valid,
@@ -107,7 +108,6 @@ def run_trial(
         }
         epochs, seconds = result.epochs_run, time.perf_counter() - started
         loss = tuple((log.epoch, log.loss) for log in result.history)
-        kind = device.type
         violation = objectives.violation(metrics)
         if violation is not None:
             return TrialResult(
