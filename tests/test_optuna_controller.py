@@ -23,7 +23,7 @@ from gnas.search.base import Budget, Candidate, TrialResult
 from gnas.search.driver import drive
 from gnas.search.objectives import Objectives
 from gnas.search.optuna import OptunaController
-from gnas.search.optuna_space import suggest_genotype, suggest_value
+from gnas.search.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.registry import build_controller
 from gnas.search.settings import ObjectiveSpec, OptunaSpec, SearchSettings
 from gnas.space import FILLER, SearchSpace, canonical, decode, load_search_file, parse_space
@@ -271,6 +271,46 @@ def test_a_repeat_is_failed_and_an_untried_neighbour_handed_out(sampler: str) ->
         assert suggest_genotype(QUICK, lambda param, r=repeat: r.params[param.key]) == earlier.genotype
     neighbours = [c for c, _ in told if c.origin == "neighbour"]
     assert len(neighbours) == len(repeats)
+
+
+ONE_LAYER = parse_space(
+    {
+        "embedding_dim": [8, 16, 32, 64],
+        "num_layers": 1,
+        "combine": ["mean", "last", "concat"],
+        "layers": {"conv": ["lightgcn", "gcn", "sage", "gat"]},
+    }
+)
+
+
+@pytest.mark.parametrize("objectives", [NDCG, TWO], ids=["one objective", "two objectives"])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_repeat_is_replaced_by_a_neighbour_of_the_best_so_far(seed: int, objectives: Objectives) -> None:
+    ctl = controller(seed=seed, space=ONE_LAYER, objectives=objectives, sampler="random")
+    best_genes = {"embedding_dim": 64, "combine": "concat", "layers[0].conv": "gat"}
+    worse_genes = {"embedding_dim": 8, "combine": "last", "layers[0].conv": "lightgcn"}
+    best = suggest_genotype(ONE_LAYER, lambda param: best_genes[param.key])
+    worse = suggest_genotype(ONE_LAYER, lambda param: worse_genes[param.key])
+
+    def hand_out(genotype: tuple[Any, ...]) -> Candidate:
+        ctl.study.enqueue_trial(optuna_params(ONE_LAYER, genotype))
+        (candidate,) = ctl.ask(1)
+        return candidate
+
+    for genotype, quality, params in ((best, 0.9, 1.0), (worse, 0.1, 2.0)):
+        candidate = hand_out(genotype)
+        metrics = {"ndcg@20": quality, "params": params}
+        ctl.tell(candidate, TrialResult("ok", metrics, objectives.values(metrics)))
+    neighbour = hand_out(worse)  # a repeat of the worse one
+
+    def distance(a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
+        """How many of the three genes differ."""
+        a_genes, b_genes = optuna_params(ONE_LAYER, a), optuna_params(ONE_LAYER, b)
+        return sum(a_genes[key] != b_genes[key] for key in best_genes)
+
+    assert neighbour.origin == "neighbour"
+    assert distance(neighbour.genotype, best) < distance(neighbour.genotype, worse)
+    assert ctl.study.trials[-1].user_attrs["neighbour_of"] == 0  # the best one's gnas trial
 
 
 def test_an_exhausted_space_ends_the_search_after_every_architecture_once() -> None:
