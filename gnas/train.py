@@ -148,10 +148,11 @@ def train(
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     graph = graph.to(torch_device)
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
-    check_fits(spec.architecture, GraphSize.of(graph), torch_device, batch_size=spec.training.batch_size)
     text = None
     if spec.architecture.canonical().fusion != "none":
         text = item_features(split.interactions, spec.dataset.text, device=device, on_batch=on_text).features
+    size = GraphSize.of(graph, text)
+    check_fits(spec.architecture, size, torch_device, batch_size=spec.training.batch_size)
     torch.manual_seed(spec.seed)
     model = build_model(spec.architecture, graph.num_users, graph.num_items, text).to(torch_device)
     with new_run_dir(out, name or spec.name, exact=name is not None) as run:

@@ -8,7 +8,9 @@ import torch
 from gnas.architecture import Architecture, LayerArch
 from gnas.errors import GnasError
 from gnas.models.cost import GraphSize, available_memory, check_fits, estimate, parameter_count
+from gnas.models.fusion import FUSIONS
 from gnas.models.registry import build_model
+from gnas.text.features import ItemFeatures
 
 ML_SMALL = GraphSize(num_users=610, num_items=9_742, num_interactions=80_668)
 GAT = LayerArch(conv="gat", hidden=16, heads=2, concat_heads=True, activation="elu")
@@ -24,6 +26,15 @@ def test_parameter_count_matches_the_built_model_and_the_formula() -> None:
     model = build_model(arch, users, items)
     assert sum(p.numel() for p in model.parameters()) == expected
     assert parameter_count(arch, users, items) == expected
+
+
+def test_parameter_count_includes_the_fusion_modules() -> None:
+    users, items, text_dim = 5, 7, 12
+    text = ItemFeatures(torch.randn(items, text_dim), torch.ones(items, dtype=torch.bool))
+    arch = Architecture(embedding_dim=8, fusion="both", fusion_op="gate", fusion_user_profile=True)
+    built = sum(p.numel() for p in build_model(arch, users, items, text).parameters())
+    assert parameter_count(arch, users, items, text_dim) == built
+    assert built > parameter_count(arch.model_copy(update={"fusion": "none"}), users, items)
 
 
 def test_flops_follow_the_formulas() -> None:
@@ -47,6 +58,39 @@ def test_memory_estimate_grows_with_graph_and_counts_adam_state() -> None:
     large = estimate(Architecture(), bigger)
     assert large.train_memory_bytes > 5 * small.train_memory_bytes
     assert 20 * 2**20 < small.train_memory_bytes < 200 * 2**20  # measured peak on CPU: ~70 MiB
+
+
+def test_fusing_text_counts_the_text_matrix_and_the_fusion_activations() -> None:
+    with_text = GraphSize(ML_SMALL.num_users, ML_SMALL.num_items, ML_SMALL.num_interactions, text_dim=384)
+    fused_arch = Architecture(fusion="input", fusion_op="concat")
+    plain, fused = estimate(Architecture(), with_text), estimate(fused_arch, with_text)
+    items, d = ML_SMALL.num_items, 64
+    # the text's projection (384 -> 64) and the concatenation's merge (128 -> 64) of every item
+    assert fused.forward_flops - plain.forward_flops == 2 * items * 384 * d + 4 * items * d * d
+    assert fused.graph_bytes - plain.graph_bytes == items * (384 * 4 + 1)
+    profile = estimate(fused_arch.model_copy(update={"fusion_user_profile": True}), with_text)
+    # every training pair's text row is gathered for the users' profiles
+    assert profile.activation_bytes - fused.activation_bytes > 4 * ML_SMALL.num_interactions * 384
+
+
+@pytest.mark.parametrize("op", sorted(FUSIONS))
+def test_every_fusion_operator_has_a_cost(op: str) -> None:
+    with_text = GraphSize(ML_SMALL.num_users, ML_SMALL.num_items, ML_SMALL.num_interactions, text_dim=384)
+    plain = estimate(Architecture(), with_text)
+    fused = estimate(Architecture(fusion="output", fusion_op=op), with_text)
+    assert fused.forward_flops > plain.forward_flops + 2 * ML_SMALL.num_items * 384 * 64
+    assert fused.activation_bytes > plain.activation_bytes
+
+
+def test_check_fits_rejects_what_only_text_fusion_makes_too_big() -> None:
+    size = GraphSize(100_000, 1_000_000, 10_000_000, text_dim=384)
+    limit = 8 * 2**30
+    check_fits(Architecture(), size, "cpu", limit=limit)
+    fusing = Architecture(fusion="both", fusion_op="attention", fusion_user_profile=True)
+    with pytest.raises(
+        GnasError, match=r"10,000,000 interactions, 384-d item text \(.*device cpu has 8.0 GiB"
+    ):
+        check_fits(fusing, size, "cpu", limit=limit)
 
 
 def test_check_fits_passes_a_small_model_and_returns_its_estimate() -> None:

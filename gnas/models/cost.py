@@ -7,7 +7,8 @@ r"""What an architecture costs on a graph, known before training: parameters, FL
   :math:`\approx 3\times` forward (the trainer propagates the full graph every step); scoring every
   user against every item is :math:`2\,U I d`.
 - training memory: parameters with their gradients and Adam's two moments (16 bytes per parameter),
-  the graph's index tensors, the activations kept for backward, and the largest transient.
+  the graph's index tensors and the item text matrix (for an architecture that fuses text), the
+  activations kept for backward, and the largest transient.
 
 :func:`check_fits` turns the memory estimate into a one-line :class:`~gnas.errors.GnasError` before
 anything is trained.
@@ -26,9 +27,11 @@ from gnas.errors import GnasError
 from gnas.models.block import Block
 from gnas.models.combine import COMBINATIONS
 from gnas.models.convs import CONVS
+from gnas.models.fused import FusedRecommender
 from gnas.models.opcost import OpCost
-from gnas.models.recommender import GraphRecommender
+from gnas.models.registry import build_model
 from gnas.models.scores import SCORES
+from gnas.text.features import ItemFeatures
 
 GIB = 2**30
 FLOAT = 4  # bytes
@@ -42,15 +45,17 @@ BATCH_FLOATS = 8
 
 @dataclass(frozen=True)
 class GraphSize:
-    """The size of a training graph: ``num_interactions`` (user, item) pairs, each an edge both ways."""
+    """The size of a training graph: ``num_interactions`` (user, item) pairs, each an edge both ways;
+    ``text_dim``: the width of the item text features an architecture that fuses text reads (0: none)."""
 
     num_users: int
     num_items: int
     num_interactions: int
+    text_dim: int = 0
 
     @classmethod
-    def of(cls, graph: TrainGraph) -> GraphSize:
-        return cls(graph.num_users, graph.num_items, len(graph.train_user))
+    def of(cls, graph: TrainGraph, text: ItemFeatures | None = None) -> GraphSize:
+        return cls(graph.num_users, graph.num_items, len(graph.train_user), text.dim if text else 0)
 
     @property
     def nodes(self) -> int:
@@ -62,7 +67,9 @@ class GraphSize:
         return 2 * self.num_interactions
 
     def describe(self) -> str:
-        return f"{self.num_users:,} users x {self.num_items:,} items, {self.num_interactions:,} interactions"
+        text = f", {self.text_dim}-d item text" if self.text_dim else ""
+        users, items = f"{self.num_users:,} users", f"{self.num_items:,} items"
+        return f"{users} x {items}, {self.num_interactions:,} interactions{text}"
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,12 @@ class CostEstimate:
         return self.state_bytes + self.graph_bytes + self.activation_bytes
 
 
-def parameter_count(arch: Architecture, num_users: int, num_items: int) -> int:
-    """The number of trainable scalars of the built model (built on the meta device: no memory used)."""
+def parameter_count(arch: Architecture, num_users: int, num_items: int, text_dim: int = 0) -> int:
+    """The number of trainable scalars of the built model (built on the meta device: no memory used),
+    fusion included for ``text_dim`` wide item text features."""
     with torch.device("meta"):
-        model = GraphRecommender(arch.canonical(), num_users, num_items)
+        text = ItemFeatures(torch.empty(num_items, text_dim), torch.empty(num_items, dtype=torch.bool))
+        model = build_model(arch, num_users, num_items, text if text_dim else None)
     return sum(p.numel() for p in model.parameters())
 
 
@@ -101,14 +110,19 @@ def forward_cost(arch: Architecture, size: GraphSize) -> OpCost:
         widths.append(CONVS[layer.conv].output_dim(layer, widths[-1]))
     combination = COMBINATIONS[arch.combine]
     total += combination.cost(widths, arch.embedding_dim, nodes)
-    return total + SCORES[arch.score].cost(combination.output_dim(widths, arch.embedding_dim), nodes)
+    out = combination.output_dim(widths, arch.embedding_dim)
+    if arch.fusion != "none":
+        total += FusedRecommender.cost(
+            arch, size.num_users, size.num_items, size.num_interactions, out, size.text_dim
+        )
+    return total + SCORES[arch.score].cost(out, nodes)
 
 
 def estimate(arch: Architecture, size: GraphSize, batch_size: int = 8192) -> CostEstimate:
     """Parameters, FLOPs and training memory of ``arch`` on a graph of ``size``, training on batches of
     ``batch_size`` (user, positive, negative) triples."""
     arch = arch.canonical()
-    params = parameter_count(arch, size.num_users, size.num_items)
+    params = parameter_count(arch, size.num_users, size.num_items, size.text_dim)
     forward = forward_cost(arch, size)
     widths = [arch.embedding_dim]
     for layer in arch.layers:
@@ -121,6 +135,8 @@ def estimate(arch: Architecture, size: GraphSize, batch_size: int = 8192) -> Cos
     graph += 3 * size.num_interactions * INDEX
     if any(layer.conv == "sage" for layer in arch.layers):
         graph += edges * FLOAT
+    if arch.fusion != "none":  # the text matrix and which items have text
+        graph += size.num_items * (size.text_dim * FLOAT + 1)
     # backward holds a gradient as large as the biggest activation next to the saved ones
     floats = OVERHEAD * (forward.saved + max(forward.temp, nodes * max(widths)))
     activations = FLOAT * (floats + BATCH_FLOATS * batch_size * out)

@@ -25,6 +25,7 @@ from gnas.architecture import Architecture
 from gnas.data.graph import TrainGraph
 from gnas.errors import GnasError
 from gnas.models.fusion import FUSIONS, Fusion
+from gnas.models.opcost import OpCost
 from gnas.models.recommender import GraphRecommender
 from gnas.text.features import ItemFeatures
 
@@ -59,6 +60,24 @@ class FusedRecommender(GraphRecommender):
         self.user_input = fusion(arch.embedding_dim, at_input and users)
         self.user_output = fusion(self.out_dim, at_output and users)
         self._texts: tuple[Tensor, Tensor] | None = None
+
+    @staticmethod
+    def cost(
+        arch: Architecture, users: int, items: int, interactions: int, out_dim: int, text_dim: int
+    ) -> OpCost:
+        """Forward FLOPs and floats of the text side: the items' text (and the users' profiles) and
+        each fusion, for ``out_dim`` wide combined outputs and ``text_dim`` wide text features."""
+        total = OpCost(saved=float(items * text_dim))  # item_text, the projections' input
+        if arch.fusion_user_profile:  # the gathered rows of every training pair, summed per user
+            total += OpCost(flops=float(interactions * text_dim), saved=float(users * text_dim))
+            total += OpCost(temp=float(interactions * text_dim))
+        op = FUSIONS[arch.fusion_op]
+        sides = [items, users] if arch.fusion_user_profile else [items]
+        dims = {"input": [arch.embedding_dim], "output": [out_dim], "both": [arch.embedding_dim, out_dim]}
+        for dim in dims[arch.fusion]:
+            for rows in sides:
+                total += op.cost(text_dim, dim, arch.fusion_layers, arch.fusion_dim, rows)
+        return total
 
     def item_text(self) -> Tensor:
         """``[I, d_t]`` text features, the learned "no text" vector where an item has none."""

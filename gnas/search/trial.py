@@ -72,7 +72,7 @@ def run_trial(
             return TrialResult("infeasible", {"params": params}, seconds=seconds, error=violation)
         device = graph.train_user.device
         kind = device.type  # recorded with the result: CPU and CUDA runs give different numbers
-        check_fits(arch, GraphSize.of(graph), device, batch_size=context.training.batch_size)
+        check_fits(arch, GraphSize.of(graph, context.text), device, batch_size=context.training.batch_size)
         model = model.to(device)
         budget = candidate.budget
         training = context.training.model_copy(

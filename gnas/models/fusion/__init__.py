@@ -1,8 +1,8 @@
 """How item text features are fused with a node's representation (``Architecture.fusion_op``).
 
 ``FUSIONS`` maps the name used in an architecture to its class; adding one is one file here with a
-:class:`~gnas.models.fusion.base.Fusion` subclass and one line below. Where the fusion happens
-(``Architecture.fusion``: input, output or both) is decided by
+:class:`~gnas.models.fusion.base.Fusion` subclass (``fuse`` and its ``fuse_cost``) and one line
+below. Where the fusion happens (``Architecture.fusion``: input, output or both) is decided by
 :class:`~gnas.models.fused.FusedRecommender`.
 """
 

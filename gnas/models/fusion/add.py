@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from gnas.models.fusion.base import Fusion
+from gnas.models.opcost import OpCost
 
 
 class Add(Fusion):
@@ -12,3 +13,7 @@ class Add(Fusion):
 
     def fuse(self, h: Tensor, text: Tensor) -> Tensor:
         return h + text
+
+    @staticmethod
+    def fuse_cost(dim: int, rows: int) -> OpCost:
+        return OpCost(flops=float(rows * dim), saved=float(rows * dim))

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from gnas.models.fusion.base import Fusion
+from gnas.models.opcost import OpCost
 
 
 class Attention(Fusion):
@@ -33,3 +34,8 @@ class Attention(Fusion):
         logits = (self.key(tokens) @ self.query(h).unsqueeze(-1)).squeeze(-1) / math.sqrt(self.dim)
         weights = torch.softmax(logits, dim=1)  # [N, 2]
         return (weights.unsqueeze(-1) * self.value(tokens)).sum(1)
+
+    @staticmethod
+    def fuse_cost(dim: int, rows: int) -> OpCost:
+        # tokens, keys, values and the weighted values (2 x d each), the query and the output
+        return OpCost(flops=10.0 * rows * dim * dim + 8.0 * rows * dim, saved=10.0 * rows * dim)

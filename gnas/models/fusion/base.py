@@ -14,8 +14,12 @@ and the operator combines :math:`\mathbf{e}` and :math:`\tilde{\mathbf{t}}` row 
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from torch import Tensor, nn
 from torch_geometric.nn import MLP
+
+from gnas.models.opcost import OpCost
 
 
 class Fusion(nn.Module):
@@ -32,4 +36,19 @@ class Fusion(nn.Module):
 
     def fuse(self, h: Tensor, text: Tensor) -> Tensor:
         """Combine ``h`` with the projected text (both ``[N, dim]``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def cost(cls, text_dim: int, dim: int, layers: int, hidden: int, rows: int) -> OpCost:
+        """Forward FLOPs and floats of fusing ``rows`` nodes: the projection, then :meth:`fuse_cost`."""
+        widths = [text_dim, *([hidden] * (layers - 1)), dim]
+        total = OpCost()
+        for index, (inp, out) in enumerate(pairwise(widths)):
+            hidden_layer = index < len(widths) - 2  # followed by a ReLU, whose output is kept too
+            total += OpCost(flops=2.0 * rows * inp * out, saved=rows * out * (2.0 if hidden_layer else 1.0))
+        return total + cls.fuse_cost(dim, rows)
+
+    @staticmethod
+    def fuse_cost(dim: int, rows: int) -> OpCost:
+        """Forward FLOPs and floats of :meth:`fuse` on ``rows`` nodes."""
         raise NotImplementedError

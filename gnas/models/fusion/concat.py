@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from gnas.models.fusion.base import Fusion
+from gnas.models.opcost import OpCost
 
 
 class Concat(Fusion):
@@ -18,3 +19,8 @@ class Concat(Fusion):
 
     def fuse(self, h: Tensor, text: Tensor) -> Tensor:
         return self.merge(torch.cat([h, text], dim=-1))
+
+    @staticmethod
+    def fuse_cost(dim: int, rows: int) -> OpCost:
+        # the concatenation and the merged output
+        return OpCost(flops=4.0 * rows * dim * dim, saved=3.0 * rows * dim)

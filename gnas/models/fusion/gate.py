@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from gnas.models.fusion.base import Fusion
+from gnas.models.opcost import OpCost
 
 
 class Gate(Fusion):
@@ -28,3 +29,8 @@ class Gate(Fusion):
     def fuse(self, h: Tensor, text: Tensor) -> Tensor:
         g = torch.sigmoid(self.gate(torch.cat([h, text], dim=-1)))
         return g * h + (1.0 - g) * text
+
+    @staticmethod
+    def fuse_cost(dim: int, rows: int) -> OpCost:
+        # the concatenation, the gate before and after the sigmoid, 1 - g, two products and their sum
+        return OpCost(flops=4.0 * rows * dim * dim + 6.0 * rows * dim, saved=8.0 * rows * dim)
