@@ -283,34 +283,60 @@ ONE_LAYER = parse_space(
 )
 
 
+BEST_GENES = {"embedding_dim": 64, "combine": "concat", "layers[0].conv": "gat"}
+WORSE_GENES = {"embedding_dim": 8, "combine": "last", "layers[0].conv": "lightgcn"}
+
+
+def hand_out(ctl: OptunaController, genes: dict[str, Any]) -> Candidate:
+    """Ask the controller for the architecture with these genes (enqueued as the sampler's next point)."""
+    ctl.study.enqueue_trial(genes)
+    (candidate,) = ctl.ask(1)
+    return candidate
+
+
+def tell_ok(ctl: OptunaController, candidate: Candidate, quality: float, params: float) -> None:
+    metrics = {"ndcg@20": quality, "params": params}
+    ctl.tell(candidate, TrialResult("ok", metrics, ctl.objectives.values(metrics)))
+
+
+def gene_distance(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """How many of the three genes of ``ONE_LAYER`` differ."""
+    a_genes, b_genes = optuna_params(ONE_LAYER, tuple(a)), optuna_params(ONE_LAYER, tuple(b))
+    return sum(a_genes[key] != b_genes[key] for key in BEST_GENES)
+
+
 @pytest.mark.parametrize("objectives", [NDCG, TWO], ids=["one objective", "two objectives"])
-@pytest.mark.parametrize("seed", range(4))
-def test_a_repeat_is_replaced_by_a_neighbour_of_the_best_so_far(seed: int, objectives: Objectives) -> None:
-    ctl = controller(seed=seed, space=ONE_LAYER, objectives=objectives, sampler="random")
-    best_genes = {"embedding_dim": 64, "combine": "concat", "layers[0].conv": "gat"}
-    worse_genes = {"embedding_dim": 8, "combine": "last", "layers[0].conv": "lightgcn"}
-    best = suggest_genotype(ONE_LAYER, lambda param: best_genes[param.key])
-    worse = suggest_genotype(ONE_LAYER, lambda param: worse_genes[param.key])
+def test_a_repeat_is_replaced_by_a_neighbour_of_the_best_so_far(objectives: Objectives) -> None:
+    to_best, to_repeat = 0, 0
+    for seed in range(20):
+        ctl = controller(seed=seed, space=ONE_LAYER, objectives=objectives, sampler="random")
+        best = hand_out(ctl, BEST_GENES)
+        tell_ok(ctl, best, quality=0.9, params=1.0)  # better on both objectives
+        worse = hand_out(ctl, WORSE_GENES)
+        tell_ok(ctl, worse, quality=0.1, params=2.0)
+        neighbour = hand_out(ctl, WORSE_GENES)  # the worse one repeated
+        assert neighbour.origin == "neighbour"
+        assert ctl.study.trials[-1].user_attrs["neighbour_of"] == best.trial
+        to_best += gene_distance(neighbour.genotype, best.genotype)
+        to_repeat += gene_distance(neighbour.genotype, worse.genotype)
+    assert to_best < to_repeat  # walks start at the best (a step moves one gene on average)
 
-    def hand_out(genotype: tuple[Any, ...]) -> Candidate:
-        ctl.study.enqueue_trial(optuna_params(ONE_LAYER, genotype))
-        (candidate,) = ctl.ask(1)
-        return candidate
 
-    for genotype, quality, params in ((best, 0.9, 1.0), (worse, 0.1, 2.0)):
-        candidate = hand_out(genotype)
-        metrics = {"ndcg@20": quality, "params": params}
-        ctl.tell(candidate, TrialResult("ok", metrics, objectives.values(metrics)))
-    neighbour = hand_out(worse)  # a repeat of the worse one
+def test_before_any_trial_completed_a_repeat_is_replaced_by_its_own_neighbour() -> None:
+    ctl = controller(space=ONE_LAYER, sampler="random")
+    first = hand_out(ctl, WORSE_GENES)
+    ctl.tell(first, TrialResult("failed", error="diverged"))
+    assert hand_out(ctl, WORSE_GENES).origin == "neighbour"
+    assert ctl.study.trials[-1].user_attrs["neighbour_of"] == first.trial
 
-    def distance(a: tuple[Any, ...], b: tuple[Any, ...]) -> int:
-        """How many of the three genes differ."""
-        a_genes, b_genes = optuna_params(ONE_LAYER, a), optuna_params(ONE_LAYER, b)
-        return sum(a_genes[key] != b_genes[key] for key in best_genes)
 
-    assert neighbour.origin == "neighbour"
-    assert distance(neighbour.genotype, best) < distance(neighbour.genotype, worse)
-    assert ctl.study.trials[-1].user_attrs["neighbour_of"] == 0  # the best one's gnas trial
+def test_a_completed_trial_of_another_program_is_not_taken_for_the_best(tmp_path: Path) -> None:
+    ctl = controller(space=ONE_LAYER, storage=f"sqlite:///{tmp_path / 'study.db'}", sampler="random")
+    ours = hand_out(ctl, WORSE_GENES)
+    tell_ok(ctl, ours, quality=0.1, params=1.0)
+    ctl.study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=10.0))
+    assert hand_out(ctl, WORSE_GENES).origin == "neighbour"
+    assert ctl.study.trials[-1].user_attrs["neighbour_of"] == ours.trial
 
 
 def test_an_exhausted_space_ends_the_search_after_every_architecture_once() -> None:

@@ -215,13 +215,18 @@ class OptunaController(Controller):
         self.study.tell(trial, state=TrialState.FAIL)
 
     def _incumbent(self, rng: random.Random) -> Genotype | None:
-        """The best architecture so far; with several objectives, one of the Pareto front at random."""
-        front = sorted(self.study.best_trials, key=lambda trial: trial.number)
+        """One of the best architectures so far (the trials tied at the best value, or the Pareto front
+        with several objectives), drawn at random; None before any trial of this search completed."""
+        tried = self._tried()
+        front = [
+            trial for trial in self.study.best_trials if tuple(trial.user_attrs.get("genotype", ())) in tried
+        ]
         return tuple(rng.choice(front).user_attrs["genotype"]) if front else None
 
     def _draw(self) -> tuple[optuna.Trial, Genotype] | None:
-        """A new trial and its genotype; when the sampler repeats an architecture already tried, an
-        untried one a few mutations away from the best so far instead (None when none is found).
+        """A new trial and its genotype. When the sampler repeats an architecture already tried, an
+        untried one a few mutations away from the best so far instead (from the repeat itself before
+        any trial completed); None when none is found.
 
         Samplers converge and then propose a point they have again and again (TPE in a finite space
         especially). The repeat is told FAIL with ``duplicate_of`` (samplers ignore failed trials;
@@ -236,7 +241,9 @@ class OptunaController(Controller):
         earlier = tried[genotype]
         self._fail_repeat(trial, earlier)
         rng = random.Random(f"{self.seed}:{trial.number}")
-        start = self._incumbent(rng) or genotype
+        start = self._incumbent(rng)
+        if start is None:
+            start = genotype
         neighbour = untried_neighbour(self.space, start, tried, rng)
         if neighbour is None:
             return None
