@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from gnas.architecture import Architecture, LayerArch
 from gnas.errors import GnasError
 from gnas.models.cost import GraphSize, available_memory, check_fits, estimate, parameter_count
+from gnas.models.fused import FusedRecommender
 from gnas.models.fusion import FUSIONS
+from gnas.models.opcost import OpCost
 from gnas.models.registry import build_model
 from gnas.text.features import ItemFeatures
 
@@ -82,6 +86,50 @@ def test_every_fusion_operator_has_a_cost(op: str) -> None:
     assert fused.activation_bytes > plain.activation_bytes
 
 
+class CreatedFloats(TorchDispatchMode):
+    """Counts the floats of the tensors the operations under it create (views of their inputs aside)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.floats = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        out = func(*args, **(kwargs or {}))
+        inputs = {
+            t.untyped_storage().data_ptr() for t in tree_flatten((args, kwargs))[0] if torch.is_tensor(t)
+        }
+        for t in tree_flatten(out)[0]:
+            if torch.is_tensor(t) and t.is_floating_point() and t.untyped_storage().data_ptr() not in inputs:
+                self.floats += t.numel()
+        return out
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("op", sorted(FUSIONS))
+def test_a_fusion_cost_counts_the_floats_its_forward_creates(op: str, layers: int) -> None:
+    rows, text_dim, dim, hidden = 50, 12, 8, 6
+    fusion = FUSIONS[op](text_dim, dim, layers, hidden)
+    h, text = torch.randn(rows, dim), torch.randn(rows, text_dim)
+    with CreatedFloats() as created:
+        fusion(h, text)
+    assert FUSIONS[op].cost(text_dim, dim, layers, hidden, rows).saved == created.floats
+
+
+def test_fusing_both_places_on_both_sides_counts_four_fusions() -> None:
+    size = GraphSize(ML_SMALL.num_users, ML_SMALL.num_items, ML_SMALL.num_interactions, text_dim=384)
+    users, items, d = size.num_users, size.num_items, 64
+    arch = Architecture(fusion="both", fusion_op="gate", fusion_layers=2, fusion_user_profile=True)
+    gate = FUSIONS["gate"].cost
+    # Architecture() combines by mean: input and output representations are both d wide
+    expected = sum(
+        (gate(384, d, 2, arch.fusion_dim, rows) for rows in (items, users, items, users)), OpCost()
+    )
+    expected += OpCost(saved=float(items * 384 + users * 384))  # the items' text, the users' profiles
+    cost = FusedRecommender.cost(arch, users, items, size.num_interactions, d, 384)
+    assert cost.saved == expected.saved
+    assert cost.flops == expected.flops + size.num_interactions * 384
+
+
 def test_check_fits_rejects_what_only_text_fusion_makes_too_big() -> None:
     size = GraphSize(100_000, 1_000_000, 10_000_000, text_dim=384)
     limit = 8 * 2**30
@@ -99,11 +147,12 @@ def test_check_fits_passes_a_small_model_and_returns_its_estimate() -> None:
 
 
 def test_check_fits_rejects_a_huge_architecture_before_training() -> None:
-    gowalla = GraphSize(29_858, 40_981, 810_128)
+    gowalla = GraphSize(29_858, 40_981, 810_128, text_dim=384)  # text this architecture does not read
     huge = Architecture(embedding_dim=512, layers=(GAT.model_copy(update={"hidden": 512, "heads": 8}),) * 3)
     with pytest.raises(GnasError, match=r"architecture needs ~\d+\.\d GiB for training on 29,858 users") as e:
         check_fits(huge, gowalla, "cpu", limit=8 * 2**30)
     assert "device cpu has 8.0 GiB (limit)" in str(e.value)
+    assert "item text" not in str(e.value)
     # the device's own memory is the default limit: a graph no machine holds
     enormous = GraphSize(10**9, 10**9, 10**10)
     with pytest.raises(GnasError, match=r"GiB available"):

@@ -3,7 +3,7 @@ r"""What an architecture costs on a graph, known before training: parameters, FL
 - parameters: counted on a copy built on the ``meta`` device (no memory), so the count is exactly the
   built model's.
 - FLOPs (one multiply-add = 2): a forward pass over the full graph, summed from each conv's,
-  block's and combination's ``cost``; a training step is forward + backward
+  block's, combination's and text fusion's ``cost``; a training step is forward + backward
   :math:`\approx 3\times` forward (the trainer propagates the full graph every step); scoring every
   user against every item is :math:`2\,U I d`.
 - training memory: parameters with their gradients and Adam's two moments (16 bytes per parameter),
@@ -17,7 +17,7 @@ anything is trained.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -55,7 +55,7 @@ class GraphSize:
 
     @classmethod
     def of(cls, graph: TrainGraph, text: ItemFeatures | None = None) -> GraphSize:
-        return cls(graph.num_users, graph.num_items, len(graph.train_user), text.dim if text else 0)
+        return cls(graph.num_users, graph.num_items, len(graph.train_user), 0 if text is None else text.dim)
 
     @property
     def nodes(self) -> int:
@@ -94,8 +94,10 @@ def parameter_count(arch: Architecture, num_users: int, num_items: int, text_dim
     """The number of trainable scalars of the built model (built on the meta device: no memory used),
     fusion included for ``text_dim`` wide item text features."""
     with torch.device("meta"):
-        text = ItemFeatures(torch.empty(num_items, text_dim), torch.empty(num_items, dtype=torch.bool))
-        model = build_model(arch, num_users, num_items, text if text_dim else None)
+        text = None
+        if text_dim:
+            text = ItemFeatures(torch.empty(num_items, text_dim), torch.empty(num_items, dtype=torch.bool))
+        model = build_model(arch, num_users, num_items, text)
     return sum(p.numel() for p in model.parameters())
 
 
@@ -135,10 +137,14 @@ def estimate(arch: Architecture, size: GraphSize, batch_size: int = 8192) -> Cos
     graph += 3 * size.num_interactions * INDEX
     if any(layer.conv == "sage" for layer in arch.layers):
         graph += edges * FLOAT
-    if arch.fusion != "none":  # the text matrix and which items have text
+    largest = nodes * max(widths)
+    if arch.fusion != "none":
+        # the text matrix and which items have text (on a CPU, already resident when the free memory
+        # is read: counted twice, on the safe side); backward's gradient of the items' text rows
         graph += size.num_items * (size.text_dim * FLOAT + 1)
+        largest = max(largest, size.num_items * size.text_dim)
     # backward holds a gradient as large as the biggest activation next to the saved ones
-    floats = OVERHEAD * (forward.saved + max(forward.temp, nodes * max(widths)))
+    floats = OVERHEAD * (forward.saved + max(forward.temp, largest))
     activations = FLOAT * (floats + BATCH_FLOATS * batch_size * out)
     return CostEstimate(
         parameters=params,
@@ -183,6 +189,8 @@ def check_fits(
     ``limit`` (bytes) replaces the device's free memory, e.g. to keep a share for other jobs. Returns
     the estimate when it fits.
     """
+    if arch.canonical().fusion == "none":
+        size = replace(size, text_dim=0)  # text the architecture does not read is not its cost
     cost = estimate(arch, size, batch_size)
     have = float(limit) if limit is not None else float(available_memory(device))
     need = cost.train_memory_bytes

@@ -37,5 +37,6 @@ class Attention(Fusion):
 
     @staticmethod
     def fuse_cost(dim: int, rows: int) -> OpCost:
-        # tokens, keys, values and the weighted values (2 x d each), the query and the output
-        return OpCost(flops=10.0 * rows * dim * dim + 8.0 * rows * dim, saved=10.0 * rows * dim)
+        # tokens, keys, values and the weighted values (2 x d each), the query and the output; the
+        # logits, their scaled copy and the weights (2 each)
+        return OpCost(flops=10.0 * rows * dim * dim + 8.0 * rows * dim, saved=10.0 * rows * dim + 6.0 * rows)

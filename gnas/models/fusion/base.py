@@ -28,8 +28,7 @@ class Fusion(nn.Module):
     def __init__(self, text_dim: int, dim: int, layers: int = 1, hidden: int = 64) -> None:
         super().__init__()
         self.dim = dim
-        widths = [text_dim, *([hidden] * (layers - 1)), dim]
-        self.project = MLP(widths, act="relu", norm=None, plain_last=True)
+        self.project = MLP(_widths(text_dim, dim, layers, hidden), act="relu", norm=None, plain_last=True)
 
     def forward(self, h: Tensor, text: Tensor) -> Tensor:
         return self.fuse(h, self.project(text))
@@ -41,7 +40,7 @@ class Fusion(nn.Module):
     @classmethod
     def cost(cls, text_dim: int, dim: int, layers: int, hidden: int, rows: int) -> OpCost:
         """Forward FLOPs and floats of fusing ``rows`` nodes: the projection, then :meth:`fuse_cost`."""
-        widths = [text_dim, *([hidden] * (layers - 1)), dim]
+        widths = _widths(text_dim, dim, layers, hidden)
         total = OpCost()
         for index, (inp, out) in enumerate(pairwise(widths)):
             hidden_layer = index < len(widths) - 2  # followed by a ReLU, whose output is kept too
@@ -52,3 +51,8 @@ class Fusion(nn.Module):
     def fuse_cost(dim: int, rows: int) -> OpCost:
         """Forward FLOPs and floats of :meth:`fuse` on ``rows`` nodes."""
         raise NotImplementedError
+
+
+def _widths(text_dim: int, dim: int, layers: int, hidden: int) -> list[int]:
+    """The projection's widths: ``text_dim``, ``layers - 1`` hidden ones, ``dim``."""
+    return [text_dim, *([hidden] * (layers - 1)), dim]
