@@ -69,8 +69,8 @@ class FusedRecommender(GraphRecommender):
         each fusion, for ``out_dim`` wide combined outputs and ``text_dim`` wide text features."""
         total = OpCost(saved=float(items * text_dim))  # item_text, the projections' input
         if arch.fusion_user_profile:  # the gathered rows of every training pair, summed per user
-            total += OpCost(flops=float(interactions * text_dim), saved=float(users * text_dim))
-            total += OpCost(temp=float(interactions * text_dim))
+            pairs = float(interactions * text_dim)
+            total += OpCost(flops=pairs, saved=float(users * text_dim), temp=pairs)
         op = FUSIONS[arch.fusion_op]
         sides = [items, users] if arch.fusion_user_profile else [items]
         dims = {"input": [arch.embedding_dim], "output": [out_dim], "both": [arch.embedding_dim, out_dim]}

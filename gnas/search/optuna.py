@@ -228,11 +228,12 @@ class OptunaController(Controller):
         untried one a few mutations away from the best so far instead (from the repeat itself before
         any trial completed); None when none is found.
 
-        Samplers converge and then propose a point they have again and again (TPE in a finite space
-        especially). The repeat is told FAIL with ``duplicate_of`` (samplers ignore failed trials;
-        its old value told again would pile more weight onto that point), and the first untried
-        architecture on a walk of mutations from the incumbent (a local search step; White et al.,
-        2020, found local search strong on NAS benchmarks) is enqueued as the next trial.
+        Samplers converge and then propose architectures already tried again and again (TPE in a
+        finite space especially). The repeat is told FAIL with ``duplicate_of`` (samplers ignore
+        failed trials; its old value told again would pile more weight onto that point), and the
+        first untried architecture on a walk of mutations from the incumbent (a local search step;
+        White et al., 2020, found local search strong on NAS benchmarks) is enqueued as the next
+        trial.
         """
         trial, genotype = self._suggest()
         tried = self._tried()
