@@ -97,12 +97,20 @@ class SplitSpec(_Strict):
 
 
 class TrainingSpec(_Strict):
-    """BPR training with early stopping on a validation metric."""
+    """Training with early stopping on a validation metric.
+
+    ``loss`` is ``bpr`` (one uniformly sampled negative per positive pair) or ``softmax`` (sampled
+    softmax / InfoNCE over ``num_negatives`` uniform negatives shared by the batch, logits divided by
+    ``temperature``); ``num_negatives`` and ``temperature`` are read only by ``softmax``.
+    """
 
     max_epochs: int = Field(200, ge=1)
     batch_size: int = Field(8192, ge=1)
     lr: float = Field(0.01, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
+    loss: Literal["bpr", "softmax"] = "bpr"
+    num_negatives: int = Field(256, ge=1)
+    temperature: float = Field(0.1, gt=0)
     patience: int = Field(10, ge=1)
     eval_every: int = Field(1, ge=1)
     metric: str = "ndcg@20"

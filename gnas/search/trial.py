@@ -15,7 +15,7 @@ from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.search.base import Candidate, TrialResult
 from gnas.search.objectives import Objectives
-from gnas.space import SearchSpace, decode
+from gnas.space import SearchSpace, decode, training_overrides
 from gnas.spec import TrainingSpec
 from gnas.text.features import ItemFeatures
 from gnas.training.metrics import RankingEvaluator
@@ -63,6 +63,8 @@ def run_trial(
     graph, objectives = context.graph, context.objectives
     try:
         arch = decode(context.space, candidate.genotype)
+        # the candidate's own training genes (lr, loss, ...) over the search file's training settings
+        own = context.training.model_copy(update=training_overrides(context.space, candidate.genotype))
         torch.manual_seed(context.seed)
         model = build_model(arch, graph.num_users, graph.num_items, context.text)
         params = float(sum(p.numel() for p in model.parameters()))
@@ -72,10 +74,10 @@ def run_trial(
             return TrialResult("infeasible", {"params": params}, seconds=seconds, error=violation)
         device = graph.train_user.device
         kind = device.type  # recorded with the result: CPU and CUDA runs give different numbers
-        check_fits(arch, GraphSize.of(graph, context.text), device, batch_size=context.training.batch_size)
+        check_fits(arch, GraphSize.of(graph, context.text), device, batch_size=own.batch_size)
         model = model.to(device)
         budget = candidate.budget
-        training = context.training.model_copy(
+        training = own.model_copy(
             update={
                 "max_epochs": min(budget.epochs or context.training.max_epochs, context.training.max_epochs),
                 "time_budget": budget.seconds or context.training.time_budget,

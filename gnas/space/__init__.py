@@ -1,7 +1,8 @@
 """Declarative search spaces: YAML dimensions -> genotypes -> ``Architecture``.
 
 ``schema`` parses a search file (``load_search_file``), ``dimensions`` holds one class per dimension
-type, ``genotype`` encodes, decodes, canonicalises and varies genotypes, ``count`` counts distinct
+type, ``genotype`` encodes, decodes, canonicalises and varies genotypes (``training_overrides`` reads the
+training settings a genotype sets, see ``training``), ``count`` counts distinct
 architectures, ``describe`` and ``export`` show and write them.
 """
 
@@ -37,6 +38,7 @@ from gnas.space.genotype import (
     repair,
     sample,
     sample_distinct,
+    training_overrides,
     untried_neighbour,
 )
 from gnas.space.problems import NotInSpace, Problem, SpaceError
@@ -48,6 +50,7 @@ from gnas.space.schema import (
     parse_space,
 )
 from gnas.space.space import Condition, Param, SearchSpace
+from gnas.space.training import TRAINING_GENES, TrainingGenes
 
 __all__ = [
     "CROSSOVERS",
@@ -71,6 +74,8 @@ __all__ = [
     "SearchFileSpec",
     "SearchSpace",
     "SpaceError",
+    "TRAINING_GENES",
+    "TrainingGenes",
     "architecture_mapping",
     "as_random",
     "canonical",
@@ -95,5 +100,6 @@ __all__ = [
     "untried_neighbour",
     "summarize",
     "train_config",
+    "training_overrides",
     "write_samples",
 ]

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import yaml
 from gnas.architecture import Architecture, LayerArch
 from gnas.errors import GnasError
 from gnas.space.fields import NUM_LAYERS, global_fields, is_ignored
-from gnas.space.genotype import Genotype, decode, sample_distinct
+from gnas.space.genotype import Genotype, decode, sample_distinct, training_overrides
 from gnas.space.schema import SearchFile
 from gnas.spec import parse_train_spec
 
@@ -45,14 +46,22 @@ def architecture_mapping(architecture: Architecture) -> dict[str, Any]:
     return data
 
 
-def train_config(search: SearchFile, architecture: Architecture, name: str | None = None) -> dict[str, Any]:
-    """A complete ``gnas train`` mapping: the search file's sections plus ``architecture:``."""
+def train_config(
+    search: SearchFile,
+    architecture: Architecture,
+    name: str | None = None,
+    training: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A complete ``gnas train`` mapping: the search file's sections plus ``architecture:``.
+
+    ``training`` (a genotype's ``training_overrides``) is written over the search file's ``training:``.
+    """
     return {
         "name": name or search.name,
         "seed": search.seed,
         "dataset": search.dataset.model_dump(mode="json", exclude_unset=True),
         "split": search.split.model_dump(mode="json", exclude_unset=True),
-        "training": search.training.model_dump(mode="json", exclude_unset=True),
+        "training": {**search.training.model_dump(mode="json", exclude_unset=True), **(training or {})},
         "architecture": architecture_mapping(architecture),
     }
 
@@ -74,7 +83,8 @@ def write_samples(search: SearchFile, out: Path, count: int, seed: int) -> list[
     try:
         for index, genotype in enumerate(genotypes):
             name = f"{search.name}-{index:03d}"
-            config = train_config(search, decode(search.space, genotype), name)
+            overrides = training_overrides(search.space, genotype)
+            config = train_config(search, decode(search.space, genotype), name, overrides)
             parse_train_spec(config, f"{name}.yaml")
             header = (
                 f"# Sampled from {search.source} by `gnas space sample` (seed {seed}, {index + 1} of "

@@ -1,9 +1,10 @@
 """The fields a search space varies, read from ``gnas.architecture`` at run time.
 
 Global fields are ``Architecture``'s, with ``num_layers`` in place of ``layers``; layer fields are
-``LayerArch``'s; both in declaration order, which is the genotype's gene order. Names, defaults and
-allowed values come from the pydantic models (``Literal`` annotations) or the module's name lists, so a
-conv added to the model registry is a valid choice here without any change.
+``LayerArch``'s; both in declaration order, which is the genotype's gene order. Training fields are the
+``TrainingSpec`` settings of ``gnas.space.training`` (``lr``, ``loss``, ...), checked by ``TrainingSpec``.
+Names, defaults and allowed values come from the pydantic models (``Literal`` annotations) or the
+module's name lists, so a conv added to the model registry is a valid choice here without any change.
 
 What the canonical form ignores is found out by probing ``canonical()`` itself: a field is *ignored*
 in an architecture when changing it leaves the canonical form unchanged, and a field *influences*
@@ -24,9 +25,12 @@ from pydantic import BaseModel, ValidationError
 import gnas.architecture as architecture
 from gnas.architecture import Architecture, LayerArch
 from gnas.space.problems import show
+from gnas.space.training import TRAINING_GENES, TrainingGenes
+from gnas.spec import TrainingSpec
 
 GLOBAL = "global"
 LAYER = "layer"
+TRAINING = "training"
 NUM_LAYERS = "num_layers"
 
 # Where a field's names live when its annotation is not a Literal (e.g. once they come from registries).
@@ -74,7 +78,7 @@ class FieldInfo:
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 return value
             raise ValueError(f"{show(value)} is not a valid num_layers: a non-negative integer")
-        model: type[BaseModel] = LayerArch if self.scope == LAYER else Architecture
+        model: type[BaseModel] = _MODELS[self.scope]
         try:
             return getattr(model.model_validate({self.name: value}, strict=True), self.name)
         except (ValidationError, ValueError, TypeError) as exc:
@@ -142,6 +146,9 @@ def _field(name: str, scope: str, default: Any, annotation: Any) -> FieldInfo:
     return FieldInfo(name, scope, default, choices, kinds, tuple(probes))
 
 
+_MODELS: dict[str, type[BaseModel]] = {GLOBAL: Architecture, LAYER: LayerArch, TRAINING: TrainingSpec}
+
+
 def global_fields() -> tuple[FieldInfo, ...]:
     """``Architecture``'s fields in declaration order, ``num_layers`` standing in for ``layers``."""
     fields = []
@@ -163,7 +170,15 @@ def layer_fields() -> tuple[FieldInfo, ...]:
     )
 
 
-Node = LayerArch | Architecture
+@functools.lru_cache(maxsize=1)
+def training_fields() -> tuple[FieldInfo, ...]:
+    """The ``TrainingSpec`` fields a space may vary (``TRAINING_GENES``); unset (``None``) by default."""
+    return tuple(
+        _field(name, TRAINING, None, TrainingSpec.model_fields[name].annotation) for name in TRAINING_GENES
+    )
+
+
+Node = LayerArch | Architecture | TrainingGenes
 
 
 def with_value(node: Node, field: FieldInfo, value: Any) -> Any:
@@ -195,7 +210,8 @@ def influencers(fields: tuple[FieldInfo, ...]) -> Mapping[str, frozenset[str]]:
 
     Probed on a base with every field off its default, varied one categorical field at a time.
     """
-    blank: Node = LayerArch() if fields[0].scope == LAYER else Architecture()
+    blanks: dict[str, Node] = {GLOBAL: Architecture(), LAYER: LayerArch(), TRAINING: TrainingGenes()}
+    blank = blanks[fields[0].scope]
     base = blank
     for field in fields:
         found, value = field.other_than(field.default)

@@ -5,8 +5,9 @@ null): the global genes (``embedding_dim, num_layers, combine, score, temperatur
 fusion_layers, fusion_dim, fusion_user_profile``, i.e.
 ``Architecture``'s fields with ``num_layers`` for ``layers``), then one block per layer index up to the
 space's largest ``num_layers``, each ``LayerArch``'s fields in order (``conv, hidden, heads,
-concat_heads, aggr, activation, dropout, attention_dropout, residual, norm``). ``space.keys()`` names
-the genes (``layers[1].heads``). ``json.dumps(list(genotype))`` is the saved form.
+concat_heads, aggr, activation, dropout, attention_dropout, residual, norm``), then the training genes
+of the space's ``training:`` mapping, if any. ``space.keys()`` names the genes (``layers[1].heads``,
+``training.lr``). ``json.dumps(list(genotype))`` is the saved form.
 
 Decoding. Genes are read globals first, then layer by layer, each in an order where a gene comes
 after the fields its ``when`` reads. A gene is *active* when its layer is below ``num_layers`` and
@@ -15,9 +16,10 @@ field keeps its Architecture default.
 
 Canonical form. ``FILLER`` (null) replaces every gene that cannot matter: inactive genes (failed
 condition, layer beyond ``num_layers``) and genes of fields the canonical architecture ignores
-(``heads`` of a GCN layer, ``temperature`` with dot scoring). Every other gene holds the canonical
-architecture's value. So two genotypes are equal (and hash equal) exactly when they decode to the same
-canonical architecture. Every operator below returns canonical genotypes.
+(``heads`` of a GCN layer, ``temperature`` with dot scoring, ``training.temperature`` under BPR).
+Every other gene holds the canonical architecture's value. So two genotypes are equal (and hash equal)
+exactly when they decode to the same canonical architecture (and training settings). Every operator
+below returns canonical genotypes.
 
 Operators (DEAP-like; each takes the space, genotype(s) and a ``random.Random``, a NumPy
 ``Generator`` or an int seed): ``sample``, ``mutate`` (per-gene probability, local moves that respect
@@ -38,9 +40,11 @@ from pydantic import ValidationError
 from gnas.architecture import Architecture, LayerArch
 from gnas.errors import GnasError
 from gnas.space.dimensions import Dimension, RandomSource, as_random
-from gnas.space.fields import GLOBAL, NUM_LAYERS, is_ignored
+from gnas.space.fields import GLOBAL, NUM_LAYERS, TRAINING, is_ignored
 from gnas.space.problems import NotInSpace, show
 from gnas.space.space import Param, SearchSpace
+from gnas.space.training import TrainingGenes
+from gnas.spec import TrainingSpec
 
 Gene = str | int | float | bool | None
 Genotype = tuple[Gene, ...]
@@ -56,6 +60,14 @@ class Resolved:
     genes: tuple[Any, ...]
     architecture: Architecture
     active: tuple[bool, ...]
+    training: TrainingGenes = TrainingGenes()
+
+    def node(self, param: Param) -> Any:
+        """The canonical node ``param`` is a field of: the architecture, one of its layers or the training."""
+        if param.field.scope == TRAINING:
+            return self.training.canonical()
+        arch = self.architecture.canonical()
+        return arch if param.layer is None else arch.layers[param.layer]
 
 
 def _global_node(values: dict[str, Any]) -> Architecture:
@@ -104,6 +116,23 @@ def decode_layer(space: SearchSpace, layer: int, gene_at: GeneAt, outer: Archite
     return LayerArch.model_validate(values, strict=True)
 
 
+def decode_training(space: SearchSpace, gene_at: GeneAt, outer: Architecture) -> TrainingGenes:
+    """The training genes' values (unset where inactive); ``outer`` holds the effective globals."""
+    values: dict[str, Any] = {}
+    for position in space.training_order:
+        param = space.training[position]
+        for condition in param.when:
+            if condition.scope == GLOBAL:
+                value = _effective(outer, condition.field)
+            else:
+                value = getattr(TrainingGenes.model_validate(values).canonical(), condition.field)
+            if not condition.holds(value):
+                break
+        else:
+            values[param.name] = gene_at(position, param)
+    return TrainingGenes.model_validate(values)
+
+
 def resolve(
     space: SearchSpace,
     genotype: Sequence[Any],
@@ -122,9 +151,9 @@ def resolve(
     genes = list(genotype)
     active = [False] * space.length
 
-    def reader(layer: int | None) -> GeneAt:
+    def reader(layer: int | None, index_of: Callable[[int], int] | None = None) -> GeneAt:
         def gene_at(position: int, param: Param) -> Any:
-            index = space.gene_index(layer, position)
+            index = space.gene_index(layer, position) if index_of is None else index_of(position)
             gene = genes[index]
             if fill == "all" or (fill == "invalid" and not param.dimension.contains(gene)):
                 assert random is not None, "filling genes needs a random source"
@@ -143,33 +172,29 @@ def resolve(
         layers = tuple(decode_layer(space, layer, reader(layer), outer) for layer in range(count))
         data = {name: value for name, value in global_values.items() if name != NUM_LAYERS}
         architecture = Architecture.model_validate({**data, "layers": layers}, strict=True)
+        training = decode_training(space, reader(None, space.training_index), outer)
     except ValidationError as exc:
         error = exc.errors()[0]
         raise NotInSpace(f"genotype: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+    resolved = Resolved(tuple(genes), architecture, tuple(active), training)
     if fill == "none":
-        canonical_arch: Architecture | None = None
         for index, param in enumerate(space.params):
-            if active[index] and not param.dimension.contains(genes[index]):
-                canonical_arch = canonical_arch or architecture.canonical()
-                node = canonical_arch if param.layer is None else canonical_arch.layers[param.layer]
-                if not is_ignored(node, param.field):
-                    raise NotInSpace(
-                        f"{param.key}: {show(genes[index])} is not in {param.dimension.describe()}"
-                    )
-    return Resolved(tuple(genes), architecture, tuple(active))
+            outside = active[index] and not param.dimension.contains(genes[index])
+            if outside and not is_ignored(resolved.node(param), param.field):
+                raise NotInSpace(f"{param.key}: {show(genes[index])} is not in {param.dimension.describe()}")
+    return resolved
 
 
 def _canonical(space: SearchSpace, resolved: Resolved) -> tuple[Genotype, tuple[bool, ...]]:
     """The canonical genes, and which genes matter (active and not ignored by the canonical form)."""
-    arch = resolved.architecture.canonical()
     genes: list[Gene] = [FILLER] * space.length
     matters = [False] * space.length
     for index, param in enumerate(space.params):
         if not resolved.active[index]:
             continue
-        node = arch if param.layer is None else arch.layers[param.layer]
-        if param.name == NUM_LAYERS:
-            genes[index], matters[index] = arch.num_layers, True
+        node = resolved.node(param)
+        if param.name == NUM_LAYERS and param.field.scope == GLOBAL:
+            genes[index], matters[index] = node.num_layers, True
         elif not is_ignored(node, param.field):
             genes[index], matters[index] = getattr(node, param.name), True
     return tuple(genes), tuple(matters)
@@ -193,15 +218,47 @@ def decode(space: SearchSpace, genotype: Sequence[Any]) -> Architecture:
     return resolve(space, genotype).architecture.canonical()
 
 
-def encode(space: SearchSpace, architecture: Architecture) -> Genotype:
-    """The canonical genotype of an architecture; ``NotInSpace`` naming the first field out of the space."""
+def training_overrides(space: SearchSpace, genotype: Sequence[Any]) -> dict[str, Any]:
+    """The ``training:`` settings a genotype sets (its training genes that matter); empty without any.
+
+    Merged over the search file's ``training:`` they are what the candidate trains with, in a trial,
+    in the final stage and in ``gnas export`` (``NotInSpace`` for a genotype not of the space).
+    """
+    if not space.training:
+        return {}
+    return resolve(space, genotype).training.canonical().overrides()
+
+
+def _seed_value(dimension: Dimension, value: Any) -> Any:
+    """``value`` if the dimension holds it, else the nearest value it holds (the first for names)."""
+    if dimension.contains(value):
+        return value
+    values = dimension.values()
+    if values is None:
+        low, high = dimension.low, dimension.high  # type: ignore[attr-defined]
+        return min(max(float(value), low), high)
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers and isinstance(value, int | float):
+        return min(numbers, key=lambda v: abs(v - value))
+    return values[0]
+
+
+def encode(space: SearchSpace, architecture: Architecture, training: TrainingSpec | None = None) -> Genotype:
+    """The canonical genotype of an architecture; ``NotInSpace`` naming the first field out of the space.
+
+    Training genes take ``training``'s value (default: ``TrainingSpec()``'s), or the nearest value of
+    their dimension when it is out of it: a seed point such as the LightGCN point trains as written.
+    """
     target = architecture.canonical()
     count = target.num_layers
     if count > space.max_layers:
         raise NotInSpace(f"num_layers: {count} is not in {space.num_layers.dimension.describe()}")
+    settings = training or TrainingSpec()
     genes: list[Any] = [FILLER] * space.length
     for index, param in enumerate(space.params):
-        if param.layer is None:
+        if param.field.scope == TRAINING:
+            genes[index] = _seed_value(param.dimension, getattr(settings, param.name))
+        elif param.layer is None:
             genes[index] = _effective(target, param.name)
         elif param.layer < count:
             genes[index] = getattr(target.layers[param.layer], param.name)
@@ -209,7 +266,7 @@ def encode(space: SearchSpace, architecture: Architecture) -> Genotype:
     decoded = resolved.architecture.canonical()
     if decoded != target:
         for index, param in enumerate(space.params):
-            if param.layer is not None and param.layer >= count:
+            if (param.layer is not None and param.layer >= count) or param.field.scope == TRAINING:
                 continue
             want = genes[index]
             got = _effective(decoded if param.layer is None else decoded.layers[param.layer], param.name)
@@ -345,7 +402,10 @@ def crossover_layers(
     at = space.globals.index(space.num_layers)
     deepest = max(int(a[at] or 0), int(b[at] or 0), 1)  # genes of a canonical genotype: num_layers is an int
     start = space.gene_index(random.randrange(min(deepest, max(space.max_layers, 1))), 0)
-    return _finish(space, a[:start] + b[start:], random), _finish(space, b[:start] + a[start:], random)
+    end = space.training_index(0)  # the training genes stay with the globals
+    first_child = a[:start] + b[start:end] + a[end:]
+    second_child = b[:start] + a[start:end] + b[end:]
+    return _finish(space, first_child, random), _finish(space, second_child, random)
 
 
 Mutation = Callable[..., Genotype]

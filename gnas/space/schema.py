@@ -14,12 +14,17 @@ A search file is a training config whose ``architecture:`` is replaced by ``spac
       layers:                                     # one mapping: every layer alike, sampled independently
         conv: [lightgcn, gcn, gat]
         heads: {type: choice, values: [1, 2], when: {conv: gat}}
+      training:                                   # optional: training settings as genes (gnas.space.training)
+        lr: {type: float, low: 1.0e-3, high: 5.0e-2, log: true}
+        loss: [bpr, softmax]
+        temperature: {type: float, low: 0.05, high: 0.5, log: true, when: {loss: softmax}}
 
 Dimensions: ``{type: choice, values: [...]}``, ``{type: int, low, high, step}``, ``{type: float, low,
 high, log}``, ``{type: bool}``, a list (choice) or a scalar (fixed); an omitted field is fixed at the
 Architecture default. ``when: {field: value-or-list, ...}`` makes a dimension conditional: when a
 condition fails the field keeps its default. ``layers:`` may also be a list of mappings, one per layer
-index, covering the largest ``num_layers``. Unknown keys are errors. The optional ``search:`` section
+index, covering the largest ``num_layers``. ``training:`` makes the named ``training:`` settings genes;
+the ones it leaves out keep the search file's value. Unknown keys are errors. The optional ``search:`` section
 (controller, budgets, objectives) is ``gnas.search.settings.SearchSettings``; the optional ``workers:``
 section (resources, timeout and retries of each trial on Ray) is
 ``gnas.execution.settings.WorkerSettings``.
@@ -42,11 +47,13 @@ from gnas.space.fields import (
     GLOBAL,
     LAYER,
     NUM_LAYERS,
+    TRAINING,
     FieldInfo,
     global_fields,
     influencers,
     layer_fields,
     reachable,
+    training_fields,
 )
 from gnas.space.problems import Problem, SpaceError, join_path, location, show
 from gnas.space.space import Condition, Param, SearchSpace
@@ -228,7 +235,7 @@ def _block(
     if not isinstance(raw, Mapping):
         return None, [Problem(path, f"expected a mapping of dimensions, got {show(raw)}")]
     own = {field.name: field for field in fields}
-    extra = {"layers"} if scope == GLOBAL else set()
+    extra = {"layers", "training"} if scope == GLOBAL else set()
     valid = _names([*own, *sorted(extra)])
     problems = [
         Problem(join_path(path, str(key)), f"unknown dimension (valid: {valid})")
@@ -271,7 +278,8 @@ def _order(
         for condition in param.when:
             if condition.scope == scope:
                 for name in sorted({condition.field} | reachable(influence, condition.field)):
-                    needs[param.name].setdefault(name, condition.field)
+                    if name in position:  # a training field the space leaves out is not a gene
+                        needs[param.name].setdefault(name, condition.field)
     order: list[int] = []
     done: set[str] = set()
     while len(order) < len(params):
@@ -355,6 +363,8 @@ def space_problems(data: Any, path: str = "space") -> tuple[SearchSpace | None, 
             layer_entries, found = _block(raw_layer, lfields, LAYER, at, outer)
             problems += found
             blocks.append(_layer_params(layer_entries, layer, at))
+    training, found = _training_params(data.get("training"), join_path(path, "training"), outer)
+    problems += found
     if problems:
         return None, _unique(problems)
     global_order, found = _order(globals_, GLOBAL, gfields)
@@ -364,10 +374,47 @@ def space_problems(data: Any, path: str = "space") -> tuple[SearchSpace | None, 
         order, found = _order(block, LAYER, lfields)
         problems += found
         layer_orders.append(order)
+    training_order, found = _order(training, TRAINING, training_fields())
+    problems += found
     if problems:
         return None, _unique(problems)
-    space = SearchSpace(globals_, tuple(blocks), global_order, tuple(layer_orders), shared, lfields)
+    space = SearchSpace(
+        globals_,
+        tuple(blocks),
+        global_order,
+        tuple(layer_orders),
+        shared,
+        lfields,
+        training,
+        training_order,
+    )
     return space, []
+
+
+def _training_params(
+    raw: Any, path: str, outer: Mapping[str, FieldInfo]
+) -> tuple[tuple[Param, ...], list[Problem]]:
+    """The training genes: one per key written under ``space.training`` (none when it is left out).
+
+    A condition may read another training gene of the mapping or a global field of the architecture.
+    """
+    if raw is None:
+        return (), []
+    entries, problems = _block(raw, training_fields(), TRAINING, path, outer)
+    written = [entry for entry in entries or () if entry[3]]
+    names = {field.name for field, *_ in written}
+    for field, _, when, _ in written:
+        for condition in when:
+            if condition.scope == TRAINING and condition.field not in names:
+                at = join_path(path, field.name, "when", condition.field)
+                problems.append(
+                    Problem(at, f"condition on {condition.field}, which is not a dimension under {path}")
+                )
+    params = tuple(
+        Param(f"training.{field.name}", join_path(path, field.name), field, None, dimension, when, True)
+        for field, dimension, when, _ in written
+    )
+    return (params if not problems else ()), problems
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -6,7 +6,9 @@ and the text-fusion genes ``fusion, fusion_op, fusion_layers, fusion_dim, fusion
 then one block per layer up to the largest ``num_layers`` of the space, each block ``LayerArch``'s
 fields in declaration order (``conv, hidden, heads, concat_heads, aggr, activation, dropout,
 attention_dropout, residual, norm``). Every field has a gene, fixed or not, so the layout depends only
-on the largest number of layers.
+on the largest number of layers. Last come the training genes: one per key of the space's optional
+``training:`` mapping (``lr``, ``weight_decay``, ``batch_size``, ``loss``, ``num_negatives``,
+``temperature``, in that order); a space without one has none, so its genotypes are unchanged.
 """
 
 from __future__ import annotations
@@ -67,12 +69,12 @@ class Param:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """Global params, then one tuple of params per layer index (up to the largest ``num_layers``).
+    """Global params, one tuple of params per layer index (up to the largest ``num_layers``), training params.
 
     ``global_order`` and ``layer_orders`` are the decoding orders (indices into ``globals`` and into
     each layer block): a param comes after every field its conditions read, directly or through the
-    canonical form (a condition on ``heads`` is read after ``conv``). ``shared_layers`` is true when
-    ``layers:`` is one mapping for every layer.
+    canonical form (a condition on ``heads`` is read after ``conv``); ``training_order`` likewise for
+    ``training``. ``shared_layers`` is true when ``layers:`` is one mapping for every layer.
     """
 
     globals: tuple[Param, ...]
@@ -81,6 +83,8 @@ class SearchSpace:
     layer_orders: tuple[tuple[int, ...], ...]
     shared_layers: bool = True
     layer_field_infos: tuple[FieldInfo, ...] = field(default=(), repr=False)
+    training: tuple[Param, ...] = ()
+    training_order: tuple[int, ...] = ()
 
     @property
     def max_layers(self) -> int:
@@ -101,12 +105,12 @@ class SearchSpace:
     @property
     def length(self) -> int:
         """Number of genes."""
-        return self.global_size + self.max_layers * self.block_size
+        return self.global_size + self.max_layers * self.block_size + len(self.training)
 
     @property
     def params(self) -> tuple[Param, ...]:
         """Every param in gene order."""
-        return self.globals + tuple(param for block in self.layers for param in block)
+        return self.globals + tuple(param for block in self.layers for param in block) + self.training
 
     def keys(self) -> list[str]:
         return [param.key for param in self.params]
@@ -116,6 +120,10 @@ class SearchSpace:
         if layer is None:
             return position
         return self.global_size + layer * self.block_size + position
+
+    def training_index(self, position: int) -> int:
+        """Index in the genotype of the ``position``-th training param."""
+        return self.global_size + self.max_layers * self.block_size + position
 
     def decoding_order(self) -> Iterator[tuple[int | None, int]]:
         """``(layer, position)`` pairs: globals first, then each layer, each in its decoding order."""

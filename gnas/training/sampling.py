@@ -1,4 +1,4 @@
-"""Uniform negative sampling that never returns one of the user's training items."""
+"""Uniform negative sampling: per pair (never one of the user's training items) or shared by a batch."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ class NegativeSampler:
         self.num_items = num_items
         self.keys = torch.sort(train_user * num_items + train_item).values
 
-    def _is_positive(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+    def is_positive(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Whether each (user, item) pair (broadcast together) is a training pair."""
+        users, items = torch.broadcast_tensors(users, items)
         keys = users * self.num_items + items
         pos = torch.searchsorted(self.keys, keys).clamp_(max=len(self.keys) - 1)
         return self.keys[pos] == keys
@@ -26,7 +28,7 @@ class NegativeSampler:
         items = torch.randint(
             self.num_items, users.shape, generator=generator, device=users.device, dtype=torch.long
         )
-        redo = self._is_positive(users, items)
+        redo = self.is_positive(users, items)
         for _ in range(max_rounds):
             if not bool(redo.any()):
                 break
@@ -34,5 +36,10 @@ class NegativeSampler:
             items[idx] = torch.randint(
                 self.num_items, idx.shape, generator=generator, device=users.device, dtype=torch.long
             )
-            redo[idx] = self._is_positive(users[idx], items[idx])
+            redo[idx] = self.is_positive(users[idx], items[idx])
         return items
+
+    def shared(self, count: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+        """``count`` items drawn uniformly (with replacement), shared by a whole batch: the softmax
+        loss masks, per user, the ones that are its training items (see ``is_positive``)."""
+        return torch.randint(self.num_items, (count,), generator=generator, device=device, dtype=torch.long)

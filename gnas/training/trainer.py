@@ -1,4 +1,4 @@
-"""BPR training with early stopping on a validation metric; test data never enters here."""
+"""Training (BPR or sampled softmax) with early stopping on validation; test data never enters here."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gnas.data.graph import TrainGraph
 from gnas.errors import GnasError
 from gnas.models.base import Recommender
 from gnas.spec import TrainingSpec
-from gnas.training.losses import bpr_loss
+from gnas.training.losses import bpr_loss, softmax_loss
 from gnas.training.metrics import RankingEvaluator
 from gnas.training.sampling import NegativeSampler
 
@@ -54,6 +54,38 @@ def evaluate(model: Recommender, graph: TrainGraph, evaluator: RankingEvaluator)
         return evaluator.evaluate(score_function(model, graph))
 
 
+def batch_loss(
+    model: Recommender,
+    graph: TrainGraph,
+    users: torch.Tensor,
+    pos: torch.Tensor,
+    sampler: NegativeSampler,
+    spec: TrainingSpec,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """The loss ``spec.loss`` names on one batch of training pairs, negatives drawn from ``generator``."""
+    user_emb, item_emb = model(graph)
+    if spec.loss == "softmax":
+        negatives = sampler.shared(spec.num_negatives, generator, users.device)
+        return softmax_loss(
+            user_emb[users],
+            item_emb[pos],
+            item_emb[negatives],
+            sampler.is_positive(users[:, None], negatives[None, :]),
+            model.layer0(users, torch.cat([pos, negatives])),
+            spec.weight_decay,
+            spec.temperature,
+        )
+    neg = sampler.sample(users, generator)
+    return bpr_loss(
+        user_emb[users],
+        item_emb[pos],
+        item_emb[neg],
+        model.layer0(users, torch.cat([pos, neg])),
+        spec.weight_decay,
+    )
+
+
 def train_one_epoch(
     model: Recommender,
     graph: TrainGraph,
@@ -70,15 +102,7 @@ def train_one_epoch(
     for start in range(0, n, spec.batch_size):
         batch = order[start : start + spec.batch_size]
         users, pos = graph.train_user[batch], graph.train_item[batch]
-        neg = sampler.sample(users, generator)
-        user_emb, item_emb = model(graph)
-        loss = bpr_loss(
-            user_emb[users],
-            item_emb[pos],
-            item_emb[neg],
-            model.layer0(users, torch.cat([pos, neg])),
-            spec.weight_decay,
-        )
+        loss = batch_loss(model, graph, users, pos, sampler, spec, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
