@@ -23,7 +23,7 @@ from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard, pareto_front
 from gnas.search.runfolder import spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials
-from gnas.space import SearchFile, decode, train_config
+from gnas.space import SearchFile, decode, train_config, training_overrides
 from gnas.spec import parse_train_spec
 
 
@@ -134,7 +134,10 @@ def search_result(run_name: str, record: TrialRecord, objectives: Objectives) ->
 def trial_yaml(file: SearchFile, run_name: str, choice: Choice, objectives: Objectives) -> str:
     """The ``gnas train`` file of the chosen trial, with a comment saying where it comes from."""
     record = choice.record
-    config = train_config(file, decode(file.space, record.candidate.genotype), choice.name)
+    genotype = record.candidate.genotype
+    config = train_config(
+        file, decode(file.space, genotype), choice.name, training_overrides(file.space, genotype)
+    )
     config["search_result"] = search_result(run_name, record, objectives)
     parse_train_spec(config, f"{run_name} trial {record.candidate.trial}")
     budget = record.candidate.budget
