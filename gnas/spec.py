@@ -54,13 +54,14 @@ class TextSpec(_Strict):
 
 
 class DatasetSpec(_Strict):
-    """Which data to load. ``name`` is a registered data set or, with ``format``, a label for your own.
+    """Which data to load. ``name`` is a registered data set or, with ``format``, a label for your own
+    (for ``recbole``, the atomic files' stem: ``path/NAME.inter``).
 
     ``text`` says how its item text is embedded when an architecture fuses text features.
     """
 
     name: str = "ml-latest-small"
-    format: Literal["movielens", "lightgcn", "csv"] | None = None
+    format: Literal["movielens", "lightgcn", "csv", "recbole"] | None = None
     path: Path | None = None
     min_rating: float | None = None
     sep: str | None = None
@@ -73,9 +74,10 @@ class SplitSpec(_Strict):
     """How interactions are divided into train / valid / test.
 
     ``auto`` (default) is ``fixed`` for data sets that ship a split and ``random`` otherwise.
-    ``random`` and ``temporal`` work per user; ``fixed`` keeps a shipped test split and carves
-    validation out of its training part; ``cold_item`` moves ``cold_fraction`` of the items (with all
-    their interactions) out of training, half to valid and half to test, and splits the rest randomly.
+    ``random`` and ``temporal`` work per user; ``fixed`` keeps a shipped split, carving validation out
+    of its training part unless the data set ships a validation part too; ``cold_item`` moves
+    ``cold_fraction`` of the items (with all their interactions) out of training, half to valid and
+    half to test, and splits the rest randomly.
     Users with fewer than ``min_user_interactions`` interactions keep all of them in train: they shape
     the graph but are never evaluated.
     """

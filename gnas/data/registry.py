@@ -16,6 +16,7 @@ from gnas.data.lightgcn import read_lightgcn
 from gnas.data.locate import locate_dataset
 from gnas.data.movielens import read_movielens
 from gnas.data.raw import RawInteractions
+from gnas.data.recbole import read_recbole
 from gnas.data.summary import dataset_summary
 from gnas.data.tabular import read_tabular
 from gnas.errors import GnasError
@@ -29,6 +30,7 @@ FORMATS: dict[str, FormatReader] = {
     "movielens": read_movielens,
     "lightgcn": read_lightgcn,
     "csv": read_tabular,
+    "recbole": read_recbole,
 }
 
 DATASETS: dict[str, DatasetInfo] = {

@@ -96,10 +96,11 @@ def split_interactions(data: Interactions, spec: SplitSpec) -> Split:
                 f"split.method: 'fixed' needs a data set that ships a split; {data.name!r} does not"
             )
         part = data.fixed_part.astype(np.int8).copy()
-        train_rows = np.flatnonzero(part == TRAIN)
-        share = valid_share / (1.0 - test_share) if test_share < 1.0 else 0.0
-        carved = _per_user_parts(data.user[train_rows], noise[train_rows], 0.0, share, 1)
-        part[train_rows[carved == TEST]] = VALID
+        if not (part == VALID).any():  # a shipped validation part is kept as it is
+            train_rows = np.flatnonzero(part == TRAIN)
+            share = valid_share / (1.0 - test_share) if test_share < 1.0 else 0.0
+            carved = _per_user_parts(data.user[train_rows], noise[train_rows], 0.0, share, 1)
+            part[train_rows[carved == TEST]] = VALID
     else:  # cold_item
         seen = np.unique(data.item)
         n_cold = int(round(len(seen) * spec.cold_fraction))

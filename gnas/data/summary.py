@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from gnas.data.interactions import TEST, TRAIN, Interactions
+from gnas.data.interactions import TEST, TRAIN, VALID, Interactions
 
 
 def items_with_text(data: Interactions) -> int:
@@ -36,5 +36,7 @@ def dataset_summary(data: Interactions) -> dict[str, Any]:
     }
     if data.fixed_part is not None:
         summary["train_interactions"] = int((data.fixed_part == TRAIN).sum())
+        if (data.fixed_part == VALID).any():
+            summary["valid_interactions"] = int((data.fixed_part == VALID).sum())
         summary["test_interactions"] = int((data.fixed_part == TEST).sum())
     return summary
