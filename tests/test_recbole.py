@@ -231,6 +231,10 @@ def test_bad_headers_name_the_file_and_column(tmp_path: Path, header: str, expec
         load_dataset(spec(tmp_path / "toy"))
     message = str(error.value)
     assert message.startswith(f"{path}:") and expected in message and "\n" not in message
+    result = runner.invoke(
+        app, ["datasets", "info", "toy", "--format", "recbole", "--path", str(path.parent)]
+    )
+    assert result.exit_code == 2 and one_error_line(result.output) == f"error: {message}"
 
 
 def test_bad_values_and_missing_files(tmp_path: Path) -> None:
