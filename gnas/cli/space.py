@@ -30,7 +30,8 @@ def space_validate(
         raise typer.Exit(2) from None
     space = search.space
     varying = sum(
-        space.is_varying(param) for param in space.globals + (space.layers[0] if space.layers else ())
+        space.is_varying(param)
+        for param in space.globals + (space.layers[0] if space.layers else ()) + space.training
     )
     console.print(
         f"OK {file}: {varying} varying dimensions, up to {space.max_layers} layers, "

@@ -4,8 +4,10 @@ Genes are read in the space's decoding order by the space's own decoders (``deco
 ``decode_layer``), so conditions are evaluated exactly as for every other genotype. A gene is
 suggested only when it is active (its layer is below ``num_layers`` and its ``when`` holds), its
 dimension has more than one value, and the canonical form does not ignore it (``heads`` of a GCN
-layer). Inactive or ignored genes are never suggested, so Optuna sees a conditional space. Names are
-the gene keys (``layers[1].heads``).
+layer, ``training.temperature`` under BPR). Inactive or ignored genes are never suggested, so Optuna
+sees a conditional space. Names are the gene keys (``layers[1].heads``, ``training.lr``); a float
+range is a ``FloatDistribution`` (log where the space says ``log: true``), so TPE models ``training.lr``
+on its own scale.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import optuna
 from gnas.architecture import LayerArch
 from gnas.space import FILLER, FloatRange, Genotype, IntRange, Param, SearchSpace, canonical
 from gnas.space.fields import NUM_LAYERS, FieldInfo, influencers, is_ignored, reachable
-from gnas.space.genotype import GeneAt, _global_node, decode_globals, decode_layer
+from gnas.space.genotype import GeneAt, _global_node, decode_globals, decode_layer, decode_training
+from gnas.space.training import TrainingGenes
 
 Suggest = Callable[[Param], Any]
 
@@ -54,6 +57,10 @@ def _layer_node(values: dict[str, Any]) -> LayerArch:
     return LayerArch.model_validate(values, strict=True).canonical()
 
 
+def _training_node(values: dict[str, Any]) -> TrainingGenes:
+    return TrainingGenes.model_validate(values).canonical()
+
+
 Node = Callable[[dict[str, Any]], Any]
 
 
@@ -61,7 +68,9 @@ def suggest_genotype(space: SearchSpace, suggest: Suggest) -> Genotype:
     """The canonical genotype whose genes that matter come from ``suggest(param)``, in decoding order."""
     genes: list[Any] = [FILLER] * space.length
 
-    def reader(layer: int | None, params: Sequence[Param], order: Sequence[int], node: Node) -> GeneAt:
+    def reader(
+        index_of: Callable[[int], int], params: Sequence[Param], order: Sequence[int], node: Node
+    ) -> GeneAt:
         settled = _settled(tuple(p.field for p in params), tuple(params[i].name for i in order))
         seen: dict[str, Any] = {}  # the values read so far in this scope, as the decoder sees them
 
@@ -71,17 +80,22 @@ def suggest_genotype(space: SearchSpace, suggest: Suggest) -> Genotype:
             else:
                 fixed = param.dimension.values() if not space.is_varying(param) else None
                 value = fixed[0] if fixed else suggest(param)
-                genes[space.gene_index(layer, position)] = value
+                genes[index_of(position)] = value
             seen[param.name] = param.field.default if value is None else value
             return seen[param.name]
 
         return gene_at
 
-    global_values = decode_globals(space, reader(None, space.globals, space.global_order, _global_node))
+    def at(layer: int | None) -> Callable[[int], int]:
+        return functools.partial(space.gene_index, layer)
+
+    global_values = decode_globals(space, reader(at(None), space.globals, space.global_order, _global_node))
     outer = _global_node(global_values)
     for layer in range(global_values.get(NUM_LAYERS, space.num_layers.field.default)):
-        gene_at = reader(layer, space.layers[layer], space.layer_orders[layer], _layer_node)
+        gene_at = reader(at(layer), space.layers[layer], space.layer_orders[layer], _layer_node)
         decode_layer(space, layer, gene_at, outer)
+    training = reader(space.training_index, space.training, space.training_order, _training_node)
+    decode_training(space, training, outer)
     return canonical(space, genes)
 
 

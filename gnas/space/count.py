@@ -17,7 +17,7 @@ from typing import Any
 
 from gnas.architecture import Architecture
 from gnas.space.fields import GLOBAL, NUM_LAYERS, influencers, is_ignored
-from gnas.space.genotype import _effective, _global_node, decode_globals, decode_layer
+from gnas.space.genotype import _effective, _global_node, decode_globals, decode_layer, decode_training
 from gnas.space.space import Param, SearchSpace
 
 
@@ -82,7 +82,9 @@ def _count_block(
 
 
 def count_architectures(space: SearchSpace) -> int | float:
-    """Number of distinct canonical architectures; ``math.inf`` when a continuous dimension can matter."""
+    """Number of distinct canonical architectures, times the distinct training settings of the space's
+    training genes (a BPR loss counts once whatever the softmax temperature); ``math.inf`` when a
+    continuous dimension can matter."""
     global_refs = {c.field for param in space.params for c in param.when if c.scope == GLOBAL}
     cache: dict[tuple[Any, ...], int | float] = {}
 
@@ -105,8 +107,21 @@ def count_architectures(space: SearchSpace) -> int | float:
             )
         return cache[signature]
 
+    def training_count(outer: Architecture) -> int | float:
+        if not space.training:
+            return 1
+        local_refs = {c.field for param in space.training for c in param.when if c.scope != GLOBAL}
+        return _count_block(
+            space.training,
+            _steering(space.training, "training", local_refs),
+            lambda gene_at: decode_training(space, gene_at, outer),
+            lambda raw: raw.canonical(),
+            lambda node: node,
+            lambda node: 1,
+        )
+
     def layers_count(node: Architecture) -> int | float:
-        product: int | float = 1
+        product: int | float = training_count(node)
         for layer in range(node.num_layers):
             product *= layer_count(layer, node)
         return product

@@ -29,12 +29,13 @@ def _row(param: Param, name: str) -> DimensionRow:
 
 
 def dimension_rows(space: SearchSpace) -> list[DimensionRow]:
-    """Globals, then the layer dimensions: once for a shared ``layers:`` mapping, else per layer."""
+    """Globals, the layer dimensions (once for a shared ``layers:`` mapping, else per layer), training."""
     rows = [_row(param, param.name) for param in space.globals]
     blocks = space.layers[:1] if space.shared_layers else space.layers
     for block in blocks:
         for param in block:
             rows.append(_row(param, "layers." + param.name if space.shared_layers else param.key))
+    rows += [_row(param, param.key) for param in space.training]
     return rows
 
 

@@ -210,6 +210,8 @@ def influencers(fields: tuple[FieldInfo, ...]) -> Mapping[str, frozenset[str]]:
 
     Probed on a base with every field off its default, varied one categorical field at a time.
     """
+    if not fields:
+        return {}
     blanks: dict[str, Node] = {GLOBAL: Architecture(), LAYER: LayerArch(), TRAINING: TrainingGenes()}
     blank = blanks[fields[0].scope]
     base = blank
