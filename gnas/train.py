@@ -150,7 +150,7 @@ def train(
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
     text = None
     if spec.architecture.canonical().fusion != "none":
-        text = item_features(split.interactions, spec.dataset.text, device=device, on_batch=on_text).features
+        text = item_features(split, spec.dataset.text, device=device, on_batch=on_text).features
     size = GraphSize.of(graph, text)
     check_fits(spec.architecture, size, torch_device, batch_size=spec.training.batch_size)
     torch.manual_seed(spec.seed)

@@ -116,12 +116,21 @@ def test_movielens_folder_items_text_and_timestamps(tmp_path: Path) -> None:
     }
     assert stamps[(2, 30)] == 400 and stamps[(3, 20)] == 500
     text = data.item_text
-    assert text is not None and list(text.columns) == ["title", "genres", "tags"] and len(text) == 4
+    assert text is not None and list(text.columns) == ["title", "genres"] and len(text) == 4
     assert text.loc[0, "title"] == "Alpha, The (1990)"
     assert text.loc[0, "genres"] == "Action, Comedy"
-    assert text.loc[0, "tags"] == "funny, dark, Funny"  # distinct, first-seen order
-    assert text.loc[2, "genres"] == "" and text.loc[2, "tags"] == "slow"
-    assert text.loc[3, "genres"] == "Horror, Sci-Fi" and text.loc[3, "tags"] == ""
+    assert text.loc[2, "genres"] == ""
+    assert text.loc[3, "genres"] == "Horror, Sci-Fi"
+    # tags are not item text: they stay (user, item, tag) rows, stripped, distinct, in file order
+    tags = data.item_tags
+    assert tags is not None
+    assert [(data.user_ids[u], data.item_ids[i], t) for u, i, t in tags.itertuples(index=False)] == [
+        (1, 10, "funny"),
+        (2, 10, "dark"),
+        (3, 10, "funny"),
+        (1, 30, "slow"),
+        (2, 10, "Funny"),
+    ]
     assert data.fixed_part is None
 
 
@@ -164,7 +173,8 @@ def test_movielens_tags_are_optional(tmp_path: Path) -> None:
     folder = movielens_folder(tmp_path)
     (folder / "tags.csv").unlink()
     data = load_dataset(DatasetSpec(name="tiny", format="movielens", path=folder))
-    assert data.item_text is not None and set(data.item_text["tags"]) == {""}
+    assert data.item_text is not None and list(data.item_text.columns) == ["title", "genres"]
+    assert data.item_tags is None
 
 
 def test_item_text_file_adds_to_movielens_text(tmp_path: Path) -> None:
@@ -178,21 +188,12 @@ def test_item_text_file_adds_to_movielens_text(tmp_path: Path) -> None:
     data = load_dataset(spec)
     assert list(data.item_ids) == [10, 20, 30, 40, 50]
     assert data.item_text is not None
-    assert list(data.item_text.columns) == ["title", "genres", "tags", "plot"]
+    assert list(data.item_text.columns) == ["title", "genres", "plot"]
     rows = data.item_text.to_dict("records")
-    assert rows[0] == {
-        "title": "Alpha, The (1990)",
-        "genres": "Action, Comedy",
-        "tags": "funny, dark, Funny",
-        "plot": "",
-    }
-    assert rows[1] == {
-        "title": "Beta!",
-        "genres": "Drama",
-        "tags": "",
-        "plot": "A beta story",
-    }  # the file wins
-    assert rows[4] == {"title": "New", "genres": "", "tags": "", "plot": "cold"}
+    assert rows[0] == {"title": "Alpha, The (1990)", "genres": "Action, Comedy", "plot": ""}
+    assert rows[1] == {"title": "Beta!", "genres": "Drama", "plot": "A beta story"}  # the file wins
+    assert rows[4] == {"title": "New", "genres": "", "plot": "cold"}
+    assert data.item_tags is not None and len(data.item_tags) == 5
 
 
 # --- lightgcn ---------------------------------------------------------------------------------------
@@ -472,11 +473,17 @@ def test_real_ml_latest_small(monkeypatch: pytest.MonkeyPatch) -> None:
     data = load_dataset(DatasetSpec(name="ml-latest-small"))
     assert (data.num_users, data.num_items, len(data)) == (610, 9742, 100836)
     assert data.timestamp is not None and data.timestamp.min() > 8e8
-    assert data.item_text is not None and list(data.item_text.columns) == ["title", "genres", "tags"]
+    assert data.item_text is not None and list(data.item_text.columns) == ["title", "genres"]
     toy_story = int(np.flatnonzero(data.item_ids == 1)[0])
     assert data.item_text.loc[toy_story, "title"] == "Toy Story (1995)"
     assert data.item_text.loc[toy_story, "genres"] == "Adventure, Animation, Children, Comedy, Fantasy"
-    assert data.item_text.loc[toy_story, "tags"] == "pixar, fun"
+    tags = data.item_tags
+    assert tags is not None
+    assert list(tags.loc[tags["item"] == toy_story, "tag"].drop_duplicates()) == ["pixar", "fun"]
+    pairs = tags[["user", "item"]].drop_duplicates()
+    ratings = set(zip(data.user.tolist(), data.item.tolist(), strict=True))
+    rated = sum((u, i) in ratings for u, i in pairs.itertuples(index=False))
+    assert (len(pairs), rated) == (1775, 1635)  # the count: most tagged pairs are ratings
     summary = dataset_summary(data)
     assert summary["items_with_text"] == 9742 and summary["per_user_min"] == 20
     assert len(set(data.item.tolist())) == 9724  # 18 movies are text-only

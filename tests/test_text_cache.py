@@ -15,17 +15,19 @@ from gnas.text.cache import FeatureCache, feature_key
 from tests.text_helpers import FakeEncoder, taste_data
 
 
-def test_key_changes_with_model_texts_pooling_and_length() -> None:
-    key = feature_key("m1", ["a", "b"], "mean-l2", 128)
-    assert key == feature_key("m1", ["a", "b"], "mean-l2", 128)
+def test_key_changes_with_model_texts_pooling_length_and_source() -> None:
+    key = feature_key("m1", ["a", "b"], "mean-l2", 128, "tags=none")
+    assert key == feature_key("m1", ["a", "b"], "mean-l2", 128, "tags=none")
     others = [
-        feature_key("m2", ["a", "b"], "mean-l2", 128),
-        feature_key("m1", ["a", "c"], "mean-l2", 128),
-        feature_key("m1", ["ab", ""], "mean-l2", 128),
-        feature_key("m1", ["a", "b"], "cls", 128),
-        feature_key("m1", ["a", "b"], "mean-l2", 64),
+        feature_key("m2", ["a", "b"], "mean-l2", 128, "tags=none"),
+        feature_key("m1", ["a", "c"], "mean-l2", 128, "tags=none"),
+        feature_key("m1", ["ab", ""], "mean-l2", 128, "tags=none"),
+        feature_key("m1", ["a", "b"], "cls", 128, "tags=none"),
+        feature_key("m1", ["a", "b"], "mean-l2", 64, "tags=none"),
+        feature_key("m1", ["a", "b"], "mean-l2", 128, "tags=train split=1"),
+        feature_key("m1", ["a", "b"], "mean-l2", 128, "tags=train split=2"),
     ]
-    assert len({key, *others}) == 6
+    assert len({key, *others}) == 8
 
 
 def test_computed_once_then_read_from_the_cache(tmp_path: Path) -> None:

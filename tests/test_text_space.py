@@ -64,7 +64,7 @@ def test_operators_keep_genotypes_canonical_and_in_the_space() -> None:
 def test_ready_files() -> None:
     point = load_train_spec(ROOT / "search_spaces" / "gat_text.yaml")
     assert point.split.method == "cold_item" and point.architecture.fusion != "none"
-    assert point.dataset.text.fields == ["title", "genres", "tags"]
+    assert point.dataset.text.fields == ["title", "genres"] and point.dataset.text.tags == "none"
     search = load_search_file(ROOT / "search_spaces" / "gat_text_search.yaml")
     assert search.space.may_fuse_text()
     assert not load_search_file(ROOT / "search_spaces" / "quickstart.yaml").space.may_fuse_text()

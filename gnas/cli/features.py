@@ -54,21 +54,29 @@ def build(
     data_dir: DataDir = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
-    """Embed the item text of DATASET once (progress bar) and cache it for every run and trial."""
+    """Embed the item text of DATASET once (progress bar) and cache it for every run and trial.
+
+    With ``dataset.text.tags: train`` the YAML's split decides which tags are read, as in its runs.
+    """
     from gnas.data.registry import load_dataset
-    from gnas.spec import DatasetSpec, load_yaml, parse_train_spec
+    from gnas.data.split import split_interactions
+    from gnas.spec import DatasetSpec, SplitSpec, load_yaml, parse_train_spec
     from gnas.text.build import item_features
 
     path = Path(dataset)
+    split_spec = SplitSpec()
     if path.suffix in (".yaml", ".yml"):
-        spec = parse_train_spec({"dataset": load_yaml(path).get("dataset") or {}}, str(path)).dataset
+        raw = load_yaml(path)
+        parsed = parse_train_spec({k: raw[k] for k in ("dataset", "split") if raw.get(k)}, str(path))
+        spec, split_spec = parsed.dataset, parsed.split
     else:
         spec = DatasetSpec(name=dataset)
     overrides = {"model": model, "max_length": max_length, "batch_size": batch_size}
     text = spec.text.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     data = load_dataset(spec, data_dir)
+    source = split_interactions(data, split_spec) if text.tags == "train" else data
     with text_progress() as on_batch:
-        built = item_features(data, text, device=device, rebuild=rebuild, on_batch=on_batch)
+        built = item_features(source, text, device=device, rebuild=rebuild, on_batch=on_batch)
     rows, dim = built.features.matrix.shape
     origin = "from the cache" if built.cached else f"{built.texts} texts embedded"
     console.print(f"{built.path}")

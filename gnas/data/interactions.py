@@ -18,7 +18,9 @@ class Interactions:
 
     ``user[i]``/``item[i]`` are dense indices; ``user_ids[u]``/``item_ids[v]`` give the original ids
     back (export and recommend need them). ``fixed_part`` holds TRAIN/TEST per interaction for data
-    sets that ship their own split. ``item_text`` has one row per dense item index.
+    sets that ship their own split. ``item_text`` has one row per dense item index. ``item_tags`` are
+    user tags of (user, item) pairs (columns ``user``, ``item`` as dense indices, ``tag``); they are
+    not item text, since a split may hold their pair out (see ``gnas.text.tags``).
     """
 
     name: str
@@ -29,6 +31,7 @@ class Interactions:
     timestamp: np.ndarray | None = None
     fixed_part: np.ndarray | None = None
     item_text: pd.DataFrame | None = None
+    item_tags: pd.DataFrame | None = None
 
     @property
     def num_users(self) -> int:
@@ -53,12 +56,14 @@ class Interactions:
         fixed_part: str | None = None,
         item_text: pd.DataFrame | None = None,
         all_item_ids: np.ndarray | None = None,
+        tags: pd.DataFrame | None = None,
     ) -> Interactions:
         """Map ids of any type to dense indices and collapse duplicate (user, item) pairs.
 
         Duplicates keep their latest timestamp and, for fixed splits, the training label. ``item_text``
         is indexed by original item id; ``all_item_ids`` keeps items that have text but no interaction
-        (so cold items with text can still be ranked).
+        (so cold items with text can still be ranked). ``tags`` (columns ``user``, ``item``, ``tag``,
+        original ids) keep the rows whose user and item are known.
         """
         if frame.empty:
             raise GnasError(f"data set {name!r} has no interactions (after filtering)")
@@ -90,4 +95,19 @@ class Interactions:
             timestamp=None if timestamp is None else frame[timestamp].to_numpy(dtype=np.int64),
             fixed_part=None if fixed_part is None else frame[fixed_part].to_numpy(dtype=np.int8),
             item_text=text,
+            item_tags=None if tags is None else _dense_tags(tags, np.asarray(user_ids), np.asarray(item_ids)),
         )
+
+
+def _dense_tags(tags: pd.DataFrame, user_ids: np.ndarray, item_ids: np.ndarray) -> pd.DataFrame:
+    """``tags`` with dense user and item indices; rows of unknown users or items are dropped."""
+    user = pd.Index(user_ids).get_indexer(tags["user"])
+    item = pd.Index(item_ids).get_indexer(tags["item"])
+    keep = (user >= 0) & (item >= 0)
+    return pd.DataFrame(
+        {
+            "user": user[keep].astype(np.int64),
+            "item": item[keep].astype(np.int64),
+            "tag": tags["tag"].to_numpy()[keep],
+        }
+    ).reset_index(drop=True)

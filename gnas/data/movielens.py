@@ -2,6 +2,11 @@
 
 Every rating is an interaction (or those >= ``dataset.min_rating``). All movies of movies.csv are
 items, rated or not, so that text-only (cold) movies can be recommended from their text.
+
+The item text is what a movie has before anyone rates it (title, genres). User tags are kept apart,
+one row per (user, movie, tag): a tag belongs to a (user, movie) pair, and most of those pairs are
+ratings that a split may hold out, so only the text builder, which knows the split, may join them
+(``dataset.text.tags``).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gnas.data.raw import ITEM, TIMESTAMP, USER, RawInteractions
+from gnas.data.raw import ITEM, TAG, TIMESTAMP, USER, RawInteractions
 from gnas.data.tables import (
     id_values,
     min_rating_filter,
@@ -26,7 +31,7 @@ NO_GENRES = "(no genres listed)"
 
 
 def read_movielens(folder: Path, spec: DatasetSpec) -> RawInteractions:
-    """Ratings as interactions with timestamps; item text has columns title, genres and tags."""
+    """Ratings as interactions with timestamps; item text has columns title and genres; the user tags."""
     if not folder.is_dir():
         raise GnasError(f"{folder}: no such folder (dataset.path; a MovieLens folder with ratings.csv)")
     ratings_path = folder / "ratings.csv"
@@ -47,11 +52,12 @@ def read_movielens(folder: Path, spec: DatasetSpec) -> RawInteractions:
     if spec.min_rating is not None:
         frame = min_rating_filter(frame, rating, spec.min_rating, ratings_path)
     text = _movie_text(folder)
-    return RawInteractions(frame=frame, item_text=text, all_item_ids=text.index.to_numpy())
+    tags = _tags(folder / "tags.csv")
+    return RawInteractions(frame=frame, item_text=text, all_item_ids=text.index.to_numpy(), tags=tags)
 
 
 def _movie_text(folder: Path) -> pd.DataFrame:
-    """title, genres ("A, B"; "" for "(no genres listed)") and tags (distinct, first-seen order)."""
+    """title and genres ("A, B"; "" for "(no genres listed)") per movie id."""
     movies_path = folder / "movies.csv"
     movies = read_table(movies_path, "movielens format")
     require_columns(movies, movies_path, dict.fromkeys(("movieId", "title", "genres"), "movielens format"))
@@ -63,18 +69,22 @@ def _movie_text(folder: Path) -> pd.DataFrame:
         {"title": movies["title"].fillna("").astype(str).to_numpy(), "genres": genres.to_numpy()},
         index=pd.Index(ids.to_numpy(), name="item"),
     )
-    text = text[~text.index.duplicated(keep="first")]
-    text["tags"] = _tags(folder / "tags.csv").reindex(text.index).fillna("").to_numpy()
-    return text
+    return text[~text.index.duplicated(keep="first")]
 
 
-def _tags(path: Path) -> pd.Series:
-    """Each movie's distinct tags joined with ", " in the order they first appear; empty if no tags.csv."""
+def _tags(path: Path) -> pd.DataFrame | None:
+    """One row per distinct (user, movie, tag), columns user, item, tag, in file order; None without
+    tags.csv."""
     if not path.exists():
-        return pd.Series(dtype=str)
+        return None
     tags = read_table(path, "movielens format")
-    require_columns(tags, path, dict.fromkeys(("movieId", "tag"), "movielens format"))
-    tags = tags[["movieId", "tag"]].dropna()
-    tags = tags.assign(tag=tags["tag"].astype(str).str.strip())
-    tags = tags[tags["tag"] != ""].drop_duplicates()
-    return tags.groupby("movieId", sort=False)["tag"].agg(", ".join)
+    require_columns(tags, path, dict.fromkeys(("userId", "movieId", "tag"), "movielens format"))
+    tags = tags[["userId", "movieId", "tag"]].dropna()
+    frame = pd.DataFrame(
+        {
+            USER: id_values(tags, "userId", path).to_numpy(),
+            ITEM: id_values(tags, "movieId", path).to_numpy(),
+            TAG: tags["tag"].astype(str).str.strip().to_numpy(),
+        }
+    )
+    return frame[frame[TAG] != ""].drop_duplicates().reset_index(drop=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from gnas.data.interactions import Interactions
 
-USER, ITEM, TIMESTAMP, PART = "user", "item", "timestamp", "part"
+USER, ITEM, TIMESTAMP, PART, TAG = "user", "item", "timestamp", "part", "tag"
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,13 @@ class RawInteractions:
 
     ``item_text`` is indexed by original item id (one column per text field); ``all_item_ids``
     lists items to keep even without interactions (text-only items can still be recommended).
+    ``tags`` (columns ``user``, ``item``, ``tag``, original ids) are user tags of (user, item) pairs.
     """
 
     frame: pd.DataFrame
     item_text: pd.DataFrame | None = None
     all_item_ids: np.ndarray | None = None
+    tags: pd.DataFrame | None = None
 
     def with_item_text(self, text: pd.DataFrame) -> RawInteractions:
         """Add a user's text columns and items; for the items it lists, its values win in shared columns."""
@@ -39,14 +41,15 @@ class RawInteractions:
                 None if self.item_text is None else self.item_text.set_axis(self.item_text.index.astype(str))
             )
             old_ids = None if self.all_item_ids is None else self.all_item_ids.astype(str).astype(object)
+            tags = None if self.tags is None else self.tags.assign(**{ITEM: self.tags[ITEM].astype(str)})
         else:
-            old_text, old_ids = self.item_text, self.all_item_ids
+            old_text, old_ids, tags = self.item_text, self.all_item_ids, self.tags
         if old_text is not None:
             text = _overlay(old_text, text)
         ids = text.index.to_numpy()
         if old_ids is not None:
             ids = np.concatenate([np.asarray(old_ids), ids])
-        return replace(self, frame=frame, item_text=text, all_item_ids=ids)
+        return replace(self, frame=frame, item_text=text, all_item_ids=ids, tags=tags)
 
     def to_interactions(self, name: str) -> Interactions:
         """Dense ids, duplicates collapsed (see ``Interactions.from_frame``)."""
@@ -60,6 +63,7 @@ class RawInteractions:
             fixed_part=PART if PART in self.frame.columns else None,
             item_text=text,
             all_item_ids=self.all_item_ids,
+            tags=self.tags,
         )
 
 

@@ -178,7 +178,7 @@ class SearchData:
         valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
         text = None
         if file.space.may_fuse_text():
-            text = item_features(split.interactions, file.dataset.text, device=device).features
+            text = item_features(split, file.dataset.text, device=device).features
         return cls(graph.to(torch_device), valid, text)
 
 

@@ -1,7 +1,8 @@
 """Item text -> the feature matrix of a data set, computed once and then read from the cache.
 
-``item_features`` composes one text per item, derives the cache key from the model's identity, the
-texts, the pooling and ``max_length``, and either loads the verified cached matrix or encodes the
+``item_features`` composes one text per item from what the split allows (``gnas.text.tags``), derives
+the cache key from the model's identity, the texts, the pooling, ``max_length`` and the text's source
+(tags or not, which split), and either loads the verified cached matrix or encodes the
 texts (items without text are skipped: they get the model's learned "no text" vector) and stores it.
 A search calls it once, before its first trial; every trial and worker then shares the matrix.
 """
@@ -17,12 +18,14 @@ from typing import Protocol
 import numpy as np
 
 from gnas.data.interactions import Interactions
+from gnas.data.split import Split
 from gnas.errors import GnasError
 from gnas.spec import TextSpec
 from gnas.text.cache import FeatureCache, feature_key
 from gnas.text.encoder import OnBatch, TextEncoder
 from gnas.text.features import ItemFeatures
 from gnas.text.model import locate_model
+from gnas.text.tags import allowed_item_text, text_source
 from gnas.text.texts import compose_texts
 
 
@@ -50,7 +53,7 @@ class FeatureBuild:
 
 
 def item_features(
-    data: Interactions,
+    source: Split | Interactions,
     spec: TextSpec,
     *,
     cache: FeatureCache | None = None,
@@ -59,17 +62,20 @@ def item_features(
     rebuild: bool = False,
     on_batch: OnBatch | None = None,
 ) -> FeatureBuild:
-    """The item feature matrix of ``data`` as ``spec`` (``dataset.text``) says, from the cache if present.
+    """The item feature matrix of ``source`` as ``spec`` (``dataset.text``) says, from the cache if present.
 
+    ``source`` is the split (needed for ``tags: train``) or, for text without tags, the data set.
     ``on_batch`` reports encoding progress (it is not called on a cache hit). ``rebuild`` ignores a
     cached entry. Nothing is written unless the whole matrix was computed.
     """
     started = time.perf_counter()
-    texts = compose_texts(data.item_text, spec, repr(data.name))
+    data = source.interactions if isinstance(source, Split) else source
+    texts = compose_texts(allowed_item_text(source, spec), spec, repr(data.name))
+    origin = text_source(source, spec)
     if encoder is None:
         encoder = TextEncoder(locate_model(spec.model), device)
     cache = cache or FeatureCache()
-    key = feature_key(encoder.identity, texts, encoder.pooling, spec.max_length)
+    key = feature_key(encoder.identity, texts, encoder.pooling, spec.max_length, origin)
     present = np.array([bool(text) for text in texts])
     found = None if rebuild else cache.load(key, len(texts), encoder.dim)
     if found is not None:
@@ -90,6 +96,7 @@ def item_features(
         "model": encoder.identity,
         "pooling": encoder.pooling,
         "max_length": spec.max_length,
+        "source": origin,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     path = cache.save(key, matrix, present, meta)

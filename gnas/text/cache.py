@@ -1,6 +1,7 @@
 """Item feature matrices on disk, keyed by what determines them, written atomically, verified on read.
 
-A key is a hash of (model identity, the texts, pooling, max_length); the file
+A key is a hash of (model identity, the texts, pooling, max_length, the text's source: with or
+without user tags and, with training tags, which split; see ``gnas.text.tags``); the file
 ``<cache>/features/<key>.npz`` holds the matrix, the "has text" mask and a JSON header (key, shape,
 SHA-256 of the matrix). The file is written under a temporary name and renamed, so a reader never sees
 half of one. A file that cannot be read, whose header is not its key's, or whose checksum fails is
@@ -24,13 +25,14 @@ from gnas.runs import atomic_file
 
 log = logging.getLogger("gnas.text")
 
-FORMAT = 1
+FORMAT = 2  # 2: the key includes the text's source (tags, split)
 
 
-def feature_key(identity: str, texts: Sequence[str], pooling: str, max_length: int) -> str:
-    """The cache key of a feature matrix: changes whenever the model, a text, pooling or max_length do."""
+def feature_key(identity: str, texts: Sequence[str], pooling: str, max_length: int, source: str) -> str:
+    """The cache key of a feature matrix: changes whenever the model, a text, pooling, max_length or
+    the text's source (e.g. ``tags=train split=<hash>``) do, so no split reads another split's entry."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([FORMAT, identity, pooling, max_length]).encode())
+    digest.update(json.dumps([FORMAT, identity, pooling, max_length, source]).encode())
     for text in texts:
         digest.update(text.encode())
         digest.update(b"\0")

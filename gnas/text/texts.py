@@ -38,9 +38,10 @@ def compose_texts(item_text: pd.DataFrame | None, spec: TextSpec, dataset: str =
     fields = spec.fields or available
     for index, name in enumerate(fields):
         if name not in available:
+            hint = "; user tags join the text with dataset.text.tags: train" if name == "tags" else ""
             raise GnasError(
                 f"dataset.text.fields[{index}]: {name!r} is not an item text column of {dataset} "
-                f"(available: {', '.join(available)})"
+                f"(available: {', '.join(available)}){hint}"
             )
     table = item_text[list(dict.fromkeys(fields))].fillna("").astype(str)
     if spec.template is None:
