@@ -30,6 +30,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "controller": "random",
         "max_trials": 5,
         "objectives": [{"metric": "ndcg@5"}, {"metric": "params", "direction": "minimize"}],
+        "final": {"top_k": 0},  # the screening trials themselves (tests/test_final_stage.py: the final stage)
     }
     (folder / "search.yaml").write_text(yaml.safe_dump(config))
     args = [

@@ -65,7 +65,8 @@ def search(
 
     A stopped or killed search goes on with --resume RUN (same trials as if it had never stopped).
     """
-    from gnas.report.document import leaderboard_table
+    from gnas.report.document import final_table, leaderboard_table
+    from gnas.report.final_stage import final_rows, final_verdict
     from gnas.report.leaderboard import leaderboard_rows
     from gnas.search.objectives import Objectives
     from gnas.search.resume import resume as resume_search
@@ -105,6 +106,11 @@ def search(
         if not progress.live.is_started:
             progress.start()
             progress.start_task(task)
+        if event.stage == "final":
+            run = event.record.candidate
+            status = f"full budget, seed {run.seed}: {escape(run.origin)}"
+            progress.update(task, completed=event.done, total=event.total, stage="final stage", status=status)
+            return
         stage = "trials" if event.generation is None else f"gen {event.generation} trials"
         status = f"{event.failed} failed" if event.failed else ""
         if event.best is not None:
@@ -150,6 +156,20 @@ def search(
         leaderboard_rows(outcome.records, objectives, 10, space=file_spec.space), objectives
     )
     console.print(rich_table(shown, f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}"))
+    if outcome.final:
+        title = f"final stage: full budget, {settings.final.seeds} seed(s) each, validation {primary}"
+        console.print(rich_table(final_table(final_rows(outcome.final), objectives), title))
+    best = outcome.best.candidate.trial if outcome.best is not None else None
+    for line in final_verdict(outcome.final, objectives, best):
+        console.print(line, highlight=False, soft_wrap=True)
+    if settings.final.top_k and settings.trial_budget is None:
+        console.print(
+            "note: no search.trial_budget, so the trials and the final stage both trained the training: "
+            "budget; set search.trial_budget (e.g. {max_epochs: 30, patience: 5}) and give training: the "
+            "full budget",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"trials: {outcome.run_dir / 'trials.jsonl'}", highlight=False, soft_wrap=True)
     if (outcome.run_dir / "best.yaml").exists():
         console.print(f"best: {outcome.run_dir / 'best.yaml'}  (retrain: gnas train FILE)", highlight=False)

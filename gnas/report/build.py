@@ -15,9 +15,11 @@ from gnas.report.document import (
     Image,
     Section,
     failures_table,
+    final_table,
     leaderboard_table,
     summary_table,
 )
+from gnas.report.final_stage import final_rows, final_verdict
 from gnas.report.html import render_html
 from gnas.report.leaderboard import LeaderRow, leaderboard_rows
 from gnas.report.load import ReportRun, load_report_run
@@ -108,6 +110,20 @@ def build_report(
             [leaderboard_table(rows, objectives)],
         ),
     ]
+    final = main.run.final()
+    if final:
+        best = rows[0].trial if rows else None
+        verdict = " ".join(f"{line[0].upper()}{line[1:]}." for line in final_verdict(final, objectives, best))
+        seeds = len(final[0].seeds)
+        sections.append(
+            Section(
+                "Final stage",
+                f"The best screening candidates and the seed points retrained at the full training budget "
+                f"with {seeds} seed(s) each; the best mean validation {primary.metric} wins (* marks it). "
+                + verdict,
+                [final_table(final_rows(final), objectives)],
+            )
+        )
     written = [
         figures.convergence_figure(
             [analysis.convergence(run) for run in loaded], primary.direction, folder / "convergence.png"

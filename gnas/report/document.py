@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gnas.report.analysis import FailureRow, RunSummary
+from gnas.report.final_stage import FinalRow
 from gnas.report.leaderboard import LeaderRow
 from gnas.search.objectives import Objectives
 from gnas.search.settings import COST_METRICS
@@ -85,6 +86,26 @@ def leaderboard_table(rows: list[LeaderRow], objectives: Objectives) -> Table:
         for r in rows
     ]
     return Table(headers, body, frozenset(range(len(headers) - 1)))
+
+
+def final_table(rows: list[FinalRow], objectives: Objectives) -> Table:
+    """The final stage: each candidate's screening value beside its full-budget mean +- sd over seeds."""
+    metric = objectives.primary.metric
+    headers = ["rank", "candidate", f"screening {metric}", f"final mean {metric}", "sd", "seeds ok"]
+    headers.append("architecture")
+    body = [
+        [
+            f"{r.rank}{' *' if r.winner else ''}",
+            r.candidate,
+            number(metric, r.screening),
+            number(metric, r.mean),
+            number(metric, r.sd),
+            f"{r.ok}/{r.seeds}",
+            r.architecture,
+        ]
+        for r in rows
+    ]
+    return Table(headers, body, frozenset({0, 2, 3, 4, 5}))
 
 
 def failures_table(rows: list[FailureRow]) -> Table:

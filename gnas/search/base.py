@@ -16,6 +16,7 @@ from gnas.search.objectives import Objectives
 from gnas.space import Genotype, SearchSpace
 
 Status = Literal["ok", "failed", "pruned", "infeasible"]
+Stage = Literal["search", "final"]
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,35 @@ class Budget:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One architecture to evaluate. ``trial`` numbers are unique within a search and increase."""
+    """One architecture to evaluate. ``trial`` numbers are unique within a search and increase.
+
+    ``stage`` ``search``: a screening trial (the search's trial budget, the search's seed); ``final``: a
+    final-stage run (numbered apart), trained at the full ``training:`` budget with its own ``seed``.
+    """
 
     trial: int
     genotype: Genotype
     budget: Budget = Budget()
     origin: str = "sample"
+    stage: Stage = "search"
+    seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "genotype": list(self.genotype)}
+        data = {**asdict(self), "genotype": list(self.genotype)}
+        if self.stage == "search" and self.seed is None:  # a screening trial's line stays as it was
+            del data["stage"], data["seed"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Candidate:
-        return cls(data["trial"], tuple(data["genotype"]), Budget(**data["budget"]), data["origin"])
+        return cls(
+            data["trial"],
+            tuple(data["genotype"]),
+            Budget(**data["budget"]),
+            data["origin"],
+            data.get("stage", "search"),
+            data.get("seed"),
+        )
 
 
 @dataclass(frozen=True)

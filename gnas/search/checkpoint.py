@@ -46,18 +46,22 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The controller's JSON state, the search seconds spent and the global RNG states."""
+    """The controller's JSON state, the search seconds spent and the global RNG states; ``stopped``
+    is why the search loop ended, once it has (then only the final stage may be left to do)."""
 
     controller: dict[str, Any]
     elapsed: float
     rng: dict[str, Any]
+    stopped: str = ""
 
     @classmethod
-    def now(cls, controller: dict[str, Any], elapsed: float) -> Checkpoint:
-        return cls(controller, elapsed, capture_rng())
+    def now(cls, controller: dict[str, Any], elapsed: float, stopped: str = "") -> Checkpoint:
+        return cls(controller, elapsed, capture_rng(), stopped)
 
     def write(self, run_dir: Path) -> None:
         payload = {"format": FORMAT, "controller": self.controller, "elapsed": self.elapsed, "rng": self.rng}
+        if self.stopped:
+            payload["stopped"] = self.stopped
         write_json(run_dir / CONTROLLER_STATE, payload)
 
 
@@ -74,6 +78,7 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
         found = data.get("format") if isinstance(data, dict) else None
         raise GnasError(f"{file}: checkpoint format {found!r}, this gnas reads format {FORMAT}")
     try:
-        return Checkpoint(dict(data["controller"]), float(data["elapsed"]), dict(data["rng"]))
+        stopped = str(data.get("stopped", ""))
+        return Checkpoint(dict(data["controller"]), float(data["elapsed"]), dict(data["rng"]), stopped)
     except (KeyError, TypeError, ValueError):
         raise GnasError(f"{file}: damaged (missing controller, elapsed or rng)") from None

@@ -1,9 +1,11 @@
 """``gnas export``: one trial of a search run folder as a self-contained ``gnas train`` file.
 
-The file holds the search's data set reference, split, training settings and seed, the trial's
-architecture, and under ``search_result`` what the search measured on validation (``gnas train``
-keeps it in the run's config.yaml and does not use it to train). The search writes its ``best.yaml``
-with the same function.
+The file holds the search's data set reference, split, full-budget training settings (the search
+file's ``training:``, then the candidate's own training genes) and seed, the trial's architecture,
+and under ``search_result`` what the search measured on validation (``gnas train`` keeps it in the
+run's config.yaml and does not use it to train). By default it is the final stage's winner (best mean
+validation over seeds at the full budget; the screening best when the final stage is off or
+unfinished). The search writes its ``best.yaml`` with the same function.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import yaml
 
 from gnas.errors import GnasError
 from gnas.outfile import write_text_atomic
-from gnas.search.base import Budget
+from gnas.search.budgets import candidate_overrides
+from gnas.search.final import FinalRun, Standing, plan, read_final, standings, winner
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard, pareto_front
 from gnas.search.runfolder import spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials
-from gnas.space import SearchFile, decode, train_config, training_overrides
+from gnas.space import SearchFile, decode, train_config
 from gnas.spec import parse_train_spec
 
 
@@ -35,15 +38,25 @@ class SearchRun:
     file: SearchFile
     objectives: Objectives
     records: list[TrialRecord]
+    final_runs: list[FinalRun] = dataclasses.field(default_factory=list)
+
+    def final(self) -> list[Standing]:
+        """The final stage's standings so far, best mean first (empty when it is off or not started)."""
+        entries = plan(self.records, self.file, self.file.search, self.objectives)
+        if not self.final_runs or not entries:
+            return []
+        return standings(entries, self.final_runs, self.file, self.file.search, self.objectives)
 
 
 @dataclass(frozen=True)
 class Choice:
-    """The trial to export, the run name it gets in ``gnas train`` and why it was chosen."""
+    """The trial to export, the run name it gets in ``gnas train`` and why it was chosen; ``final``:
+    the final-stage standing it won (``record`` is then its run with the search's seed)."""
 
     record: TrialRecord
     name: str
     why: str
+    final: Standing | None = None
 
 
 class ParetoIndexError(GnasError):
@@ -64,7 +77,17 @@ def load_search_run(path: Path) -> SearchRun:
         records = [TrialRecord.from_json(line) for line in read_trials(path)]
     except (ValueError, KeyError, TypeError) as exc:
         raise GnasError(f"{path / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
-    return SearchRun(path, file, objectives, records)
+    return SearchRun(path, file, objectives, records, read_final(path))
+
+
+def final_choice(file: SearchFile, standing: Standing) -> Choice:
+    """The final stage's winner as a choice: its run with the search's seed, which ``gnas train``
+    of the exported file reproduces."""
+    main = standing.main
+    if main is None:
+        raise GnasError(f"{standing.entry.label}: no final run with the search's seed {standing.seeds[0]}")
+    why = f"final-stage winner, best mean validation over {len(standing.seeds)} seeds at the full budget"
+    return Choice(main.record, f"{file.name}-best", why, standing)
 
 
 def describe_values(record: TrialRecord, objectives: Objectives) -> str:
@@ -106,18 +129,28 @@ def choose(run: SearchRun, trial: int | None = None, pareto: int | None = None) 
         return Choice(
             front[pareto - 1], f"{name}-pareto{pareto}", f"Pareto point {pareto} of {len(front)} by {primary}"
         )
+    won = winner(run.final())
+    if won is not None:
+        return final_choice(run.file, won)
     ranked = leaderboard(run.records, run.objectives)
     if not ranked:
         raise GnasError(f"{run.path}: no trial finished ok; nothing to export")
     return Choice(ranked[0], f"{name}-best", f"best by validation {primary}")
 
 
-def search_result(run_name: str, record: TrialRecord, objectives: Objectives) -> dict[str, Any]:
-    """What the search measured for the trial, on validation only."""
+def search_result(
+    run_name: str,
+    record: TrialRecord,
+    objectives: Objectives,
+    final: Standing | None = None,
+    trial_budget: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the search measured for the trial, on validation only: a screening trial's values (and
+    its smaller ``budget``), or the final run with the search's seed and the mean over seeds."""
     result, budget = record.result, record.candidate.budget
     data: dict[str, Any] = {
         "run": run_name,
-        "trial": record.candidate.trial,
+        "trial": record.candidate.trial if final is None else final.entry.trial,
         "objectives": dict(zip(objectives.names, result.values, strict=True)),
         "valid": {key: value for key, value in result.metrics.items() if "@" in key},
         "epochs": result.epochs,
@@ -126,29 +159,52 @@ def search_result(run_name: str, record: TrialRecord, objectives: Objectives) ->
         data["params"] = int(result.metrics["params"])
     if result.device is not None:
         data["device"] = result.device
-    if budget != Budget():
-        data["budget"] = dataclasses.asdict(budget)
+    if final is not None:
+        data["stage"] = "final"
+        data["final"] = {
+            "metric": objectives.primary.metric,
+            "seeds": list(final.seeds),
+            "values": final.values,
+            "mean": final.mean,
+            "sd": final.sd,
+            "screening": final.entry.screening,
+        }
+    else:
+        smaller = {**(trial_budget or {}), **{k: v for k, v in dataclasses.asdict(budget).items() if v}}
+        if smaller:
+            data["budget"] = smaller
     return data
 
 
 def trial_yaml(file: SearchFile, run_name: str, choice: Choice, objectives: Objectives) -> str:
     """The ``gnas train`` file of the chosen trial, with a comment saying where it comes from."""
-    record = choice.record
+    record, final = choice.record, choice.final
     genotype = record.candidate.genotype
-    config = train_config(
-        file, decode(file.space, genotype), choice.name, training_overrides(file.space, genotype)
-    )
-    config["search_result"] = search_result(run_name, record, objectives)
+    overrides = candidate_overrides(file.space, genotype)  # the full budget, then the candidate's genes
+    config = train_config(file, decode(file.space, genotype), choice.name, overrides)
+    trial_budget = file.search.trial_budget.overrides() if file.search.trial_budget else None
+    config["search_result"] = search_result(run_name, record, objectives, final, trial_budget)
     parse_train_spec(config, f"{run_name} trial {record.candidate.trial}")
-    budget = record.candidate.budget
     note = ""
-    if budget != Budget():
-        note = f"\n# The search trained it with a lower budget ({budget}); this file trains the full one."
+    if "budget" in config["search_result"]:
+        lower = ", ".join(f"{k} {v}" for k, v in config["search_result"]["budget"].items())
+        note = f"\n# The search trained it with a lower budget ({lower}); this file trains the full one."
+    if final is not None and final.mean is not None:
+        screened = "" if final.entry.screening is None else f" (screening {final.entry.screening:.4f})"
+        what = (
+            f"# {final.entry.label.capitalize()}{screened} of search {run_name} ({choice.why}): "
+            f"validation {objectives.primary.metric} {final.mean:.4f} +- {final.sd or 0.0:.4f} over seeds "
+            f"{', '.join(map(str, final.seeds))}; seed {file.seed}: {describe_values(record, objectives)}."
+        )
+    else:
+        what = (
+            f"# Trial {record.candidate.trial} of search {run_name} ({choice.why}): validation "
+            f"{describe_values(record, objectives)}.{note}"
+        )
     header = (
-        f"# Trial {record.candidate.trial} of search {run_name} ({choice.why}): validation "
-        f"{describe_values(record, objectives)}.{note}\n"
+        f"{what}\n"
         f"# Self-contained: `gnas train FILE` retrains it from scratch with seed {file.seed} and scores "
-        f"test once.\n# genotype: {json.dumps(list(record.candidate.genotype))}\n"
+        f"test once.\n# genotype: {json.dumps(list(genotype))}\n"
     )
     return header + yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
 

@@ -7,6 +7,9 @@ executor, or one Ray worker), a resumed search makes the same trials and ends wi
 population as one that never stopped; with several workers the order in which results arrive, and so
 what is bred from them, depends on timing, resumed or not.
 
+A search killed in its final stage resumes there: the search loop is not run again (unless a budget
+was raised) and the final runs already in ``final.jsonl`` are not trained again.
+
 A resumed search keeps its spec. Budgets (``max_trials``, ``time_budget``, ``generations``) may be
 raised and ``workers:`` changed; any other change (space, objectives, data, training, controller) is
 refused unless forced, and every resume is recorded in ``spec.yaml`` under ``resumes``.
@@ -38,6 +41,7 @@ from gnas.search.run import (
 )
 from gnas.search.runfolder import RECORD_ONLY, SPEC, read_spec, spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials, repair_trials
+from gnas.search.settings import SearchSettings
 from gnas.search.tensorboard import require_tensorboard
 from gnas.space import SearchFile, canonical
 
@@ -114,8 +118,17 @@ def resume(
         spec["resumes"] = [*stored.get("resumes", []), entry]
         write_text(run_dir / SPEC, yaml.safe_dump(spec, sort_keys=False))
         restore_rng(checkpoint.rng)
+        raised = any(stored.get("search", {}).get(key) != spec["search"].get(key) for key in BUDGETS)
         session = Session(
-            file, settings, objectives, search_controller, run_dir, records, checkpoint.elapsed, tensorboard
+            file,
+            settings,
+            objectives,
+            search_controller,
+            run_dir,
+            records,
+            checkpoint.elapsed,
+            tensorboard,
+            stopped="" if raised else checkpoint.stopped,
         )
         return run_session(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
 
@@ -154,6 +167,7 @@ def _differences(stored: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     """Keys of ``spec`` (``search.*`` one level down) that differ from the stored spec, budgets and
     workers aside."""
     changed = []
+    defaults = SearchSettings().model_dump(mode="json")  # a setting newer than the run: its default ran
     for key, value in spec.items():
         if key in _FREE:
             continue
@@ -162,7 +176,7 @@ def _differences(stored: dict[str, Any], spec: dict[str, Any]) -> list[str]:
             changed += [
                 f"search.{name}"
                 for name, setting in value.items()
-                if name not in BUDGETS and before.get(name) != setting
+                if name not in BUDGETS and before.get(name, defaults.get(name)) != setting
             ]
         elif stored.get(key) != value:
             changed.append(key)

@@ -1,5 +1,6 @@
-"""``gnas search``: load the data once, let a controller propose architectures, train each on train,
-score it on validation, log every trial, and write the leaderboard and the best architecture.
+"""``gnas search``: load the data once, let a controller propose architectures, train each on train
+at the screening budget, score it on validation, log every trial, retrain the best at the full budget
+with several seeds (the final stage, ``gnas.search.final``), and write the leaderboard and the winner.
 
 Test data is never loaded into a search: choosing is done on validation only; ``gnas train`` on the
 exported ``best.yaml`` scores test once.
@@ -22,13 +23,16 @@ from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
 from gnas.errors import GnasError
+from gnas.report.final_stage import final_rows
 from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import new_run_path, run_lock, write_text
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.budgets import screening_training
 from gnas.search.checkpoint import Checkpoint
 from gnas.search.driver import DriveState, drive
 from gnas.search.executors import build_executor, executor_name
-from gnas.search.export import Choice, trial_yaml
+from gnas.search.export import Choice, final_choice, trial_yaml
+from gnas.search.final import FinalRun, Standing, plan, run_final_stage, standings, winner
 from gnas.search.objectives import Objectives
 from gnas.search.observers import require_tensorboard, trial_observers
 from gnas.search.ranking import leaderboard
@@ -56,16 +60,25 @@ class SearchProgress:
     best: TrialRecord | None
     elapsed: float
     generation: int | None = None
+    stage: str = "search"  # "final": ``record`` is a final-stage run, ``done`` of ``total`` runs
+    total: int | None = None
 
 
 @dataclass
 class SearchOutcome:
-    """A finished (or stopped) search: its folder, every trial so far, the best and why it stopped."""
+    """A finished (or stopped) search: its folder, every trial so far, the best screening trial, why
+    the loop stopped, and the final stage's standings (best mean first; empty when it did not run)."""
 
     run_dir: Path
     records: list[TrialRecord] = field(default_factory=list)
     best: TrialRecord | None = None
     stop_reason: str = ""
+    final: list[Standing] = field(default_factory=list)
+
+    @property
+    def winner(self) -> Standing | None:
+        """The final stage's winner (None: the stage is off, unfinished or had no complete entry)."""
+        return winner(self.final)
 
     def leaderboard(self, objectives: Objectives, top: int | None = None) -> list[TrialRecord]:
         """Finished full-budget trials, best primary objective first (lower-budget ones if none ran)."""
@@ -90,10 +103,18 @@ def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objecti
     rows = leaderboard_rows(outcome.records, objectives, space=file.space)
     frame = pd.DataFrame([row.as_dict(objectives) for row in rows])
     write_text(outcome.run_dir / "leaderboard.csv", frame.to_csv(index=False))
+    if outcome.final:
+        table = pd.DataFrame([row.as_dict(objectives) for row in final_rows(outcome.final)])
+        write_text(outcome.run_dir / "final.csv", table.to_csv(index=False))
     ranked = outcome.leaderboard(objectives, top=1)
-    if ranked:
+    won = outcome.winner
+    if won is not None:
+        choice = final_choice(file, won)
+    elif ranked:
         choice = Choice(ranked[0], f"{file.name}-best", f"best by validation {objectives.primary.metric}")
-        write_text(outcome.run_dir / "best.yaml", trial_yaml(file, outcome.run_dir.name, choice, objectives))
+    else:
+        return
+    write_text(outcome.run_dir / "best.yaml", trial_yaml(file, outcome.run_dir.name, choice, objectives))
 
 
 def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
@@ -194,6 +215,7 @@ class Session:
     records: list[TrialRecord] = field(default_factory=list)
     elapsed: float = 0.0
     tensorboard: bool = False
+    stopped: str = ""  # why the search loop ended before a resume (then only the final stage is left)
 
 
 def run_session(
@@ -205,16 +227,25 @@ def run_session(
     device: str = "auto",
     ray_address: str | None = None,
 ) -> SearchOutcome:
-    """Drive the session's controller to a stop, logging every trial and checkpointing every change;
-    ``executor`` (ray or inline), ``device`` and ``ray_address`` say where trials run."""
+    """Drive the session's controller to a stop, logging every trial and checkpointing every change,
+    then run the final stage on the same executor; ``executor`` (ray or inline), ``device`` and
+    ``ray_address`` say where trials run."""
     file, settings, objectives = session.file, session.settings, session.objectives
     controller = session.controller
+    screening = screening_training(file.training, settings.trial_budget)
     context = TrialContext(
-        file.space, objectives, data.graph, data.valid, file.training, file.seed, text=data.text
+        file.space,
+        objectives,
+        data.graph,
+        data.valid,
+        screening,
+        file.seed,
+        text=data.text,
+        final_training=file.training,
     )
     outcome = SearchOutcome(session.run_path, list(session.records))
     outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
-    state = DriveState()
+    state = DriveState(stop_reason=session.stopped)
     for record in outcome.records:
         if record.cached_from is None:
             key = (record.candidate.genotype, record.candidate.budget)
@@ -275,6 +306,20 @@ def run_session(
             on_change=checkpoint,
         )
         outcome.stop_reason = state.stop_reason
+        elapsed = time.monotonic() - started
+        Checkpoint.now(controller.state_dict(), elapsed, stopped=state.stop_reason).write(session.run_path)
+        entries = plan(outcome.records, file, settings, objectives)
+
+        def on_run(run: FinalRun, done: int, total: int) -> None:
+            if on_trial is not None:
+                best = outcome.best
+                elapsed = time.monotonic() - started
+                on_trial(SearchProgress(run.record, done, 0, best, elapsed, stage="final", total=total))
+
+        if entries:
+            where = session.run_path
+            runs = run_final_stage(entries, runner, file, settings, where, started=started, on_run=on_run)
+            outcome.final = standings(entries, runs, file, settings, objectives)
     except KeyboardInterrupt:
         outcome.stop_reason = "interrupted"
     finally:

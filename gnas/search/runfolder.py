@@ -10,7 +10,7 @@ from gnas.space import SearchFile, parse_search_file
 from gnas.spec import load_yaml
 
 SPEC = "spec.yaml"
-RECORD_ONLY = ("source", "versions", "resumes")  # written for people, not part of the search file
+RECORD_ONLY = ("source", "versions", "resumes", "threads")  # written for people, not part of the search file
 
 
 def read_spec(run_dir: Path) -> dict[str, Any]:

@@ -48,12 +48,13 @@ class TrialRecord:
 class RunLog:
     """Appends every finished trial before the controller hears of it, so a crash loses no result."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str = TRIALS) -> None:
         self.path = path
-        self._trials = open(path / TRIALS, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._trials = open(path / name, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
-    def append(self, record: TrialRecord) -> None:
-        self._trials.write(json.dumps(record.to_json(), sort_keys=True) + "\n")
+    def append(self, record: TrialRecord, **extra: Any) -> None:
+        """Write the record (and ``extra`` keys on its line) and make it durable before returning."""
+        self._trials.write(json.dumps({**record.to_json(), **extra}, sort_keys=True) + "\n")
         self._trials.flush()
         os.fsync(self._trials.fileno())
 
@@ -61,17 +62,17 @@ class RunLog:
         self._trials.close()
 
 
-def read_trials(path: Path) -> list[dict[str, Any]]:
-    """The trial records of a run folder. A last line cut short (a crash mid-write) is left out with a
-    warning; a bad line before it is an error."""
-    return _read_lines(path / TRIALS)[0]
+def read_trials(path: Path, name: str = TRIALS) -> list[dict[str, Any]]:
+    """The trial records of a run folder (``name``: its trial log, or the final stage's). A last line
+    cut short (a crash mid-write) is left out with a warning; a bad line before it is an error."""
+    return _read_lines(path / name)[0]
 
 
-def repair_trials(path: Path) -> None:
-    """Cut a last line left short by a crash off ``trials.jsonl``, so that appending goes on after
+def repair_trials(path: Path, name: str = TRIALS) -> None:
+    """Cut a last line left short by a crash off the log ``name``, so that appending goes on after
     the last complete record."""
-    _, good_bytes = _read_lines(path / TRIALS)
-    with open(path / TRIALS, "r+b") as handle:
+    _, good_bytes = _read_lines(path / name)
+    with open(path / name, "r+b") as handle:
         if handle.seek(0, os.SEEK_END) != good_bytes:
             handle.truncate(good_bytes)
             handle.flush()

@@ -118,8 +118,39 @@ class OptunaSpec(_Strict):
     population: int = Field(16, ge=2, description="generation size of the NSGA-II/III samplers")
 
 
+class TrialBudgetSpec(_Strict):
+    """The screening budget of one search trial (``search.trial_budget``), over the ``training:`` section.
+
+    ``training:`` is the full budget, which ``gnas train`` and the final stage use; a search trial trains
+    only long enough to rank architectures. A key left out keeps the ``training:`` value.
+    """
+
+    max_epochs: int | None = Field(None, ge=1)
+    patience: int | None = Field(None, ge=1)
+    time_budget: float | None = Field(None, gt=0, description="wall-clock seconds of one trial's training")
+
+    @field_validator("time_budget", mode="before")
+    @classmethod
+    def _duration(cls, value: float | int | str | None) -> float | None:
+        return None if value is None else parse_duration(value)
+
+    def overrides(self) -> dict[str, object]:
+        """The ``training:`` settings this budget replaces."""
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+
+class FinalSpec(_Strict):
+    """The final stage (``search.final``): the ``top_k`` best distinct screening candidates and the seed
+    points retrain at the full budget with ``seeds`` seeds each; the best mean validation value wins.
+    ``top_k: 0`` turns it off (the screening best wins)."""
+
+    top_k: int = Field(5, ge=0)
+    seeds: int = Field(3, ge=1)
+
+
 class SearchSettings(_Strict):
-    """How to search; stops at ``max_trials``, ``generations`` or ``time_budget``, whichever comes first."""
+    """How to search; stops at ``max_trials``, ``generations`` or ``time_budget``, whichever comes first
+    (the final stage then runs: ``time_budget`` limits the search loop only)."""
 
     controller: str = "evolution"
     max_trials: int | None = Field(40, ge=1)
@@ -132,6 +163,8 @@ class SearchSettings(_Strict):
     evolution: EvolutionSpec = Field(default_factory=EvolutionSpec)
     fidelity: FidelitySpec = Field(default_factory=FidelitySpec)
     optuna: OptunaSpec = Field(default_factory=OptunaSpec)
+    trial_budget: TrialBudgetSpec | None = Field(None, description="None: trials train the training: budget")
+    final: FinalSpec = Field(default_factory=FinalSpec)
 
     @field_validator("time_budget", mode="before")
     @classmethod

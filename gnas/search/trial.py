@@ -14,8 +14,9 @@ from gnas.models.base import Recommender
 from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
 from gnas.search.base import Candidate, TrialResult
+from gnas.search.budgets import candidate_training
 from gnas.search.objectives import Objectives
-from gnas.space import SearchSpace, decode, training_overrides
+from gnas.space import SearchSpace, decode
 from gnas.spec import TrainingSpec
 from gnas.text.features import ItemFeatures
 from gnas.training.metrics import RankingEvaluator
@@ -38,6 +39,13 @@ class TrialContext:
     training: TrainingSpec
     seed: int
     text: ItemFeatures | None = None  # the item text features, when the space fuses text
+    final_training: TrainingSpec | None = None  # the final stage's full budget (None: ``training``)
+
+    def training_for(self, candidate: Candidate) -> TrainingSpec:
+        """The budget the candidate's stage trains: ``training`` (screening) or ``final_training``."""
+        if candidate.stage == "final" and self.final_training is not None:
+            return self.final_training
+        return self.training
 
 
 def scoring_latency(model: Recommender, graph: TrainGraph, batch_size: int) -> float:
@@ -63,9 +71,12 @@ def run_trial(
     graph, objectives = context.graph, context.objectives
     try:
         arch = decode(context.space, candidate.genotype)
-        # the candidate's own training genes (lr, loss, ...) over the search file's training settings
-        own = context.training.model_copy(update=training_overrides(context.space, candidate.genotype))
-        torch.manual_seed(context.seed)
+        base = context.training_for(candidate)
+        own = candidate_training(base, context.space, candidate.genotype)
+        seed = context.seed if candidate.seed is None else candidate.seed
+        if candidate.stage == "final":  # a final run is never pruned: the controller has moved on
+            should_prune = None
+        torch.manual_seed(seed)
         model = build_model(arch, graph.num_users, graph.num_items, context.text)
         params = float(sum(p.numel() for p in model.parameters()))
         violation = objectives.violation({"params": params})
@@ -79,8 +90,8 @@ def run_trial(
         budget = candidate.budget
         training = own.model_copy(
             update={
-                "max_epochs": min(budget.epochs or context.training.max_epochs, context.training.max_epochs),
-                "time_budget": budget.seconds or context.training.time_budget,
+                "max_epochs": min(budget.epochs or base.max_epochs, base.max_epochs),
+                "time_budget": budget.seconds or base.time_budget,
             }
         )
         metric = training.metric
@@ -90,7 +101,7 @@ def run_trial(
                 return False
             return should_prune(candidate, log.epoch, log.valid[metric])
 
-        result = fit(model, graph, context.valid, training, seed=context.seed, on_epoch=on_epoch)
+        result = fit(model, graph, context.valid, training, seed=seed, on_epoch=on_epoch)
         curve = tuple((log.epoch, log.valid[metric]) for log in result.history if log.valid is not None)
         if result.stop_reason == "non-finite loss" or not all(math.isfinite(v) for _, v in curve):
             seconds = time.perf_counter() - started
