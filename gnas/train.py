@@ -14,6 +14,7 @@ import torch
 import yaml
 
 import gnas
+from gnas import threads
 from gnas.data.graph import TrainGraph, build_train_graph
 from gnas.data.interactions import TEST, TRAIN, VALID
 from gnas.data.registry import load_dataset
@@ -96,7 +97,8 @@ def _save_run(
     cold_start: dict[str, Any] | None = None,
 ) -> None:
     config = spec.model_dump(mode="json")
-    (path / "config.yaml").write_text(yaml.safe_dump({**config, "versions": versions()}, sort_keys=False))
+    recorded = {**config, "versions": versions(), "threads": threads.current().record()}
+    (path / "config.yaml").write_text(yaml.safe_dump(recorded, sort_keys=False))
     write_json(
         path / "metrics.json",
         {
@@ -146,6 +148,7 @@ def train(
     """
     torch_device = resolve_device(device)
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
+    threads.configure(work=len(graph.train_user))
     graph = graph.to(torch_device)
     valid_eval, test_eval = evaluators(split, spec.training, torch_device)
     text = None

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gnas import threads
 from gnas.data.interactions import Interactions
 
 # Searches run their trials in process unless a test asks for Ray: a Ray start costs seconds.
 os.environ.setdefault("GNAS_EXECUTOR", "inline")
+threads.configure()  # the thread policy every gnas entry point applies (gnas/threads.py)
 
 
 def synthetic_interactions(

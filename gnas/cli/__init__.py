@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from typing import Annotated
+
 import typer
 
 from gnas.cli import datasets, features, space
-from gnas.cli.common import show_warnings
+from gnas.cli.common import print_error, show_warnings
 from gnas.cli.export import export
 from gnas.cli.recommend import recommend
 from gnas.cli.report import report
 from gnas.cli.search import search
 from gnas.cli.train import train
+from gnas.errors import GnasError
 from gnas.runtime import tune_allocator
 
 app = typer.Typer(
@@ -22,9 +26,32 @@ app = typer.Typer(
 
 
 @app.callback()
-def _startup() -> None:
+def _startup(
+    threads: Annotated[
+        str | None,
+        typer.Option(
+            "--threads",
+            help="torch threads per process: auto (default: the CPUs left idle, see gnas/threads.py) or N.",
+        ),
+    ] = None,
+) -> None:
     tune_allocator()
     show_warnings()
+    _set_threads(threads)
+
+
+def _set_threads(value: str | None) -> None:
+    """Apply ``--threads`` (kept in ``GNAS_THREADS`` for Ray workers): one line and exit 2 when bad."""
+    from gnas import threads as policy
+
+    try:
+        if value is not None:
+            policy.parse_threads(value, "--threads")
+            os.environ[policy.ENV] = value
+        policy.configure()
+    except GnasError as exc:
+        print_error(str(exc))
+        raise typer.Exit(2) from None
 
 
 app.command()(search)

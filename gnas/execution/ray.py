@@ -33,6 +33,7 @@ from gnas.execution.ray_prune import RemotePruneCheck, start_broker
 from gnas.execution.ray_session import RaySession
 from gnas.execution.settings import DEFAULT_GPUS_PER_TRIAL, WorkerSettings
 from gnas.runtime import tune_allocator
+from gnas.threads import configure as configure_threads
 from gnas.search.base import Candidate, TrialResult
 
 PruneCheck = Callable[[Candidate, int, float], bool]
@@ -49,9 +50,9 @@ log = logging.getLogger(__name__)
 class TrialWorker:
     """The Ray actor behind one slot: places the shared data on its device once, then runs trials."""
 
-    def __init__(self, shared: Any, place: Place, trial: RemoteTrial, threads: int, prune: Any) -> None:
+    def __init__(self, shared: Any, place: Place, trial: RemoteTrial, threads: float, prune: Any) -> None:
         tune_allocator()
-        torch.set_num_threads(threads)
+        configure_threads(limit=threads)  # the policy, within the CPUs Ray reserved for this worker
         gpus = ray.get_gpu_ids()  # Ray set CUDA_VISIBLE_DEVICES to these, so the first is cuda:0
         self.device = torch.device("cuda:0" if gpus else "cpu")
         self.shared = place(shared, self.device)
@@ -192,7 +193,7 @@ class RayExecutor:
             self._broker = start_broker() if prune is not None else None
             check = None if self._broker is None else RemotePruneCheck(self._broker)
             self._shared = ray.put(shared)  # once; actors read it from the object store
-            threads = max(1, int(settings.cpus_per_trial))
+            threads = settings.cpus_per_trial
             self._worker_class = ray.remote(TrialWorker).options(
                 num_cpus=settings.cpus_per_trial, num_gpus=self.gpus_per_trial
             )

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from gnas import threads
 from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
@@ -130,6 +131,7 @@ def resolved_spec(file: SearchFile, settings: SearchSettings) -> dict[str, Any]:
         "search": {**settings.model_dump(mode="json"), "optuna": settings.optuna.shown()},
         "workers": file.workers.model_dump(mode="json"),
         "versions": versions(),
+        "threads": threads.current().record(),
     }
 
 
@@ -196,6 +198,7 @@ class SearchData:
         workers place it on their own devices. Item text is encoded on ``device`` either way."""
         torch_device = resolve_device("cpu" if executor_name(executor) == "ray" else device)
         split, graph = prepare_graph(file.dataset, file.split, data_dir)
+        threads.configure(work=len(graph.train_user))  # this process's (the inline executor's) threads
         valid = ranking_evaluator(split, VALID, (TRAIN,), file.training, torch_device)
         text = None
         if file.space.may_fuse_text():
