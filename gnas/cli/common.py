@@ -18,6 +18,8 @@ from gnas.errors import GnasError
 console = Console()
 err_console = Console(stderr=True)
 
+EXIT_WORKERS_LOST = 3  # gnas search: the Ray cluster died under it (a bad input exits 2); the run resumes
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DataDir = Annotated[

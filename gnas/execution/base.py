@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from gnas.errors import GnasError
 from gnas.search.base import Candidate, TrialResult
 
 TrialFunction = Callable[[Candidate], TrialResult]
+
+
+class WorkersLost(GnasError):
+    """The machines running the trials are gone for good (a Ray head node, or the node this process
+    is connected to, died): no further result will come. Raised by ``next_result``; the search stops
+    with every finished trial logged, and ``--resume`` goes on once the cluster is back."""
 
 
 class Executor(Protocol):
@@ -23,7 +30,8 @@ class Executor(Protocol):
         """Start evaluating ``candidate`` (may return before it has run)."""
 
     def next_result(self) -> tuple[Candidate, TrialResult]:
-        """Block until a submitted candidate has finished; return it with its result."""
+        """Block until a submitted candidate has finished; return it with its result (raises
+        :class:`WorkersLost` when no worker is left that could run it)."""
 
     def shutdown(self) -> None:
         """Cancel whatever is still in flight and release the workers."""

@@ -8,6 +8,12 @@ there. Ray schedules the actors by their resources (``cpus_per_trial``, fraction
 ``gpus_per_trial``), on any node; when one dies (or a trial outlives ``trial_timeout``) this executor
 starts a fresh actor for the slot and decides what it means for the trial: re-run it (a dead worker,
 up to ``max_retries``) or record it failed with the reason.
+
+A node that leaves a cluster takes its workers with it: their trials are re-run (or failed) as for
+any dead worker, on the nodes that remain, and the slots those no longer have room for are retired.
+Losing the head node (its GCS) or the node this process is connected to ends every trial: the
+executor notices within seconds (:mod:`gnas.execution.ray_health`) and raises
+:class:`~gnas.execution.base.WorkersLost` rather than waiting for Ray to end this process.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ import torch
 from ray.exceptions import RayError, RayTaskError
 
 from gnas.errors import GnasError
+from gnas.execution.base import WorkersLost
+from gnas.execution.ray_health import CHECK_SECONDS, ClusterWatch
 from gnas.execution.ray_prune import RemotePruneCheck, start_broker
 from gnas.execution.ray_session import RaySession
 from gnas.execution.settings import DEFAULT_GPUS_PER_TRIAL, WorkerSettings
 from gnas.runtime import tune_allocator
-from gnas.threads import configure as configure_threads
 from gnas.search.base import Candidate, TrialResult
+from gnas.threads import configure as configure_threads
 
 PruneCheck = Callable[[Candidate, int, float], bool]
 RemoteTrial = Callable[[Any, Candidate, "PruneCheck | None"], TrialResult]
@@ -58,13 +66,14 @@ class TrialWorker:
         self.shared = place(shared, self.device)
         self.trial = trial
         self.prune = prune
-        node = ray.get_runtime_context().get_node_id()[:8]
-        self.name = f"{ray.util.get_node_ip_address()} node {node} pid {os.getpid()}"
+        self.node = ray.get_runtime_context().get_node_id()
+        self.name = f"{ray.util.get_node_ip_address()} node {self.node[:8]} pid {os.getpid()}"
         if gpus:
             self.name += f" gpu {','.join(str(gpu) for gpu in gpus)}"
 
-    def ready(self) -> str:
-        return self.name
+    def ready(self) -> tuple[str, str]:
+        """The worker's name and its node's id."""
+        return self.name, self.node
 
     def run(self, candidate: Candidate) -> tuple[TrialResult, float, float]:
         """The trial's result (naming this worker) with its start and end times (``time.time()``)."""
@@ -126,17 +135,23 @@ def trial_gpus(settings: WorkerSettings, cluster_gpus: float, device: str) -> fl
     return wanted
 
 
+def room(resources: dict[str, float], settings: WorkerSettings, gpus_per_trial: float) -> int:
+    """How many trials the resources hold at once (CPUs and, when trials reserve them, GPUs)."""
+    slots = math.floor(resources.get("CPU", 0.0) / settings.cpus_per_trial + 1e-9)
+    if gpus_per_trial > 0:
+        slots = min(slots, math.floor(resources.get("GPU", 0.0) / gpus_per_trial + 1e-9))
+    return slots
+
+
 def slot_count(resources: dict[str, float], settings: WorkerSettings, gpus_per_trial: float) -> int:
     """How many trials fit at once in the cluster's resources, at most ``workers.max_concurrent``."""
     cpus = resources.get("CPU", 0.0)
-    slots = math.floor(cpus / settings.cpus_per_trial + 1e-9)
-    if slots < 1:
+    if math.floor(cpus / settings.cpus_per_trial + 1e-9) < 1:
         raise GnasError(
             f"workers.cpus_per_trial: {settings.cpus_per_trial} CPUs per trial, "
             f"but the Ray cluster has {cpus:g}"
         )
-    if gpus_per_trial > 0:
-        slots = min(slots, math.floor(resources.get("GPU", 0.0) / gpus_per_trial + 1e-9))
+    slots = room(resources, settings, gpus_per_trial)
     if settings.max_concurrent is not None:
         slots = min(slots, settings.max_concurrent)
     return max(slots, 1)
@@ -173,6 +188,7 @@ class RayExecutor:
         self.timings: list[Timing] = []
         self.slots = 0
         self.workers: list[str] = []  # the name of each slot's worker
+        self._nodes: list[str] = []  # the id of each slot's worker's node
         self._prune = prune
         self._running: dict[Any, _Job] = {}  # run() of a started worker -> its trial
         self._booting: dict[int, Any] = {}  # slot -> ready() of a worker starting
@@ -182,11 +198,16 @@ class RayExecutor:
         self._start_timeout = start_timeout
         self._queue: deque[_Job] = deque()
         self._idle: deque[int] = deque()
+        self._retired: set[int] = set()
         self._closed = False
+        self._lost: str | None = None  # why the cluster is gone, once it is
+        self._next_fit = 0.0  # when to compare the slots with the cluster's resources again
         self._actors: list[Any] = []
         self._broker: Any = None
         self._session = RaySession.open(address, device=device, dashboard=settings.dashboard, logs=logs)
+        self._watch = ClusterWatch([])
         try:
+            self._watch = ClusterWatch.connected()
             resources = ray.cluster_resources()
             self.gpus_per_trial = trial_gpus(settings, resources.get("GPU", 0.0), device)
             slots = slot_count(resources, settings, self.gpus_per_trial)
@@ -199,6 +220,7 @@ class RayExecutor:
             )
             self._worker_args = (self._shared, place, trial, threads, check)
             self.slots, self._actors, self.workers = slots, [None] * slots, [""] * slots
+            self._nodes = [""] * slots
             for slot in range(slots):
                 self._boot(slot)
             self._wait_ready()
@@ -212,10 +234,12 @@ class RayExecutor:
     def _wait_ready(self) -> None:
         """Wait until every slot's worker is up or retired."""
         while self._booting:
-            wait = max(0.0, min(self._boot_due.values()) - time.time())
+            wait = min(max(0.0, min(self._boot_due.values()) - time.time()), CHECK_SECONDS)
             ready, _ = ray.wait(list(self._booting.values()), num_returns=1, timeout=wait)
             if ready:
                 self._booted(ready[0])
+            else:
+                self._check_cluster()
             self._retire_stalled_workers()
 
     def submit(self, candidate: Candidate) -> None:
@@ -236,6 +260,7 @@ class RayExecutor:
         if not (self._running or self._held or self._queue):
             raise RuntimeError("next_result() with no trial submitted")
         while True:
+            self._check_cluster()  # also between results: a dead raylet's workers may go on a while
             waiting = [*self._running, *self._booting.values()]
             ready, _ = ray.wait(waiting, num_returns=1, timeout=self._wait_seconds())
             if ready and ready[0] in self._running:
@@ -246,6 +271,7 @@ class RayExecutor:
                 continue
             if ready:
                 self._booted(ready[0])
+            self._fit_cluster_now_and_then()
             self._answer_prune_questions()
             self._retire_stalled_workers()
             expired = self._expired()
@@ -268,12 +294,18 @@ class RayExecutor:
             cause = exc.cause if exc.cause is not None else exc
             error = f"{type(cause).__name__}: {_first_line(cause)}"
         except RayError as exc:  # the worker process died (crash, SIGKILL, out of memory) or its node left
-            self._replace_worker(job.slot)
-            if job.attempt < self.settings.max_retries:
+            self._check_cluster(now=True)  # the whole cluster, rather: nothing to re-run it on
+            gone = self._node_gone(self._nodes[job.slot])
+            retry = job.attempt < self.settings.max_retries
+            if retry:
                 job.attempt += 1
                 self._held[job.slot] = job  # re-run once the new worker is up
+            self._replace_worker(job.slot)
+            self._fit_cluster()
+            if retry:
                 return None
-            error = f"worker died ({type(exc).__name__}): {_first_line(exc)}"
+            where = f" with its node {self.workers[job.slot].split()[0]}" if gone else ""
+            error = f"worker died{where} ({type(exc).__name__}): {_first_line(exc)}"
         now = time.time()
         return TrialResult("failed", seconds=now - job.submitted, error=error), job.submitted, now
 
@@ -294,16 +326,19 @@ class RayExecutor:
         slot = next(slot for slot, booting in self._booting.items() if booting == ref)
         del self._booting[slot], self._boot_due[slot]
         try:
-            self.workers[slot] = ray.get(ref)
+            self.workers[slot], self._nodes[slot] = ray.get(ref)
         except RayError as exc:  # its __init__ raised (place(), CUDA OOM, gnas missing) or its node left
+            self._check_cluster(now=True)
             failures = self._start_failures.get(slot, 0) + 1
             self._start_failures[slot] = failures
             if failures <= self.settings.max_retries:
                 self._replace_worker(slot)
+                self._fit_cluster()
             else:
                 times = "" if failures == 1 else f" {failures} times"
                 self._retire(slot, f"failed to start{times}: {_worker_error(exc)}")
             return
+        self._session.track()  # the new worker's process, to end should the local instance die
         self._start_failures.pop(slot, None)
         held = self._held.pop(slot, None)
         if held is not None:
@@ -321,14 +356,19 @@ class RayExecutor:
                 "(does the cluster have the CPUs/GPUs it reserves?)",
             )
 
-    def _retire(self, slot: int, why: str) -> None:
-        """Give up the slot; its held trial moves to another. The search fails when no slot is left."""
+    def _retire(self, slot: int, why: str, lost: bool = False) -> None:
+        """Give up the slot; its held trial moves to another. The search fails when no slot is left
+        (``lost``: because the nodes left, so the run can go on once the cluster is back)."""
         ray.kill(self._actors[slot])
         self._booting.pop(slot, None)
         self._boot_due.pop(slot, None)
+        self._retired.add(slot)
         self.slots -= 1
         if slot in self._idle:
             self._idle.remove(slot)
+        if self.slots == 0 and lost:
+            self._lost = why
+            raise WorkersLost(f"the Ray cluster was lost: the last Ray worker {why}")
         if self.slots == 0:
             raise GnasError(f"workers: no Ray worker could start; the last one {why}")
         log.warning("workers: a Ray worker %s; %d slot(s) left", why, self.slots)
@@ -341,7 +381,7 @@ class RayExecutor:
 
     def _release(self, slot: int) -> None:
         """The slot's worker is free: it takes the next queued trial (a slot still starting waits)."""
-        if slot in self._booting:
+        if slot in self._booting or slot in self._retired:
             return
         if self._queue:
             self._start(self._queue.popleft(), slot)
@@ -359,17 +399,54 @@ class RayExecutor:
         self._release(job.slot)
         return job.candidate, result
 
-    def _wait_seconds(self) -> float | None:
-        wait: float | None = None
+    def _check_cluster(self, now: bool = False) -> None:
+        """Raise :class:`WorkersLost` once the head node or this process's node is gone (``now``:
+        probe at once, and until it is clear, rather than at most once a second)."""
+        reason = self._watch.lost(now=now)
+        if reason is not None:
+            self._lost = reason
+            raise WorkersLost(f"the Ray cluster was lost: {reason}")
+
+    def _fit_cluster(self) -> None:
+        """When nodes left and the cluster no longer holds every slot's worker, the slots whose
+        workers wait to start are retired (their trials go to the others) instead of waiting
+        ``start_timeout`` for room that will not come."""
+        if not self._booting:
+            return
+        try:
+            fits = room(ray.cluster_resources(), self.settings, self.gpus_per_trial)
+        except RayError:
+            return
+        for slot in list(self._booting)[: max(0, self.slots - fits)]:
+            self._retire(slot, f"lost its node: the cluster has room for {fits} trial(s) now", lost=True)
+
+    def _fit_cluster_now_and_then(self) -> None:
+        """:meth:`_fit_cluster` at most once a second: Ray may count a node's resources out a little
+        after its workers were reported dead."""
+        if self._booting and time.monotonic() >= self._next_fit:
+            self._next_fit = time.monotonic() + CHECK_SECONDS
+            self._fit_cluster()
+
+    def _node_gone(self, node: str) -> bool:
+        """Whether Ray counts the node dead (a worker that died with its node, not alone)."""
+        try:
+            return any(entry["NodeID"] == node and not entry["Alive"] for entry in ray.nodes())
+        except RayError:
+            return False
+
+    def _wait_seconds(self) -> float:
+        """Until the next thing to do: a trial's timeout, a start's deadline, a prune question or the
+        cluster's health check, whichever comes first."""
+        now = time.time()
+        waits = [CHECK_SECONDS]
         started = [job.submitted for job in self._running.values()]
         if self.settings.trial_timeout is not None and started:
-            wait = max(0.0, min(started) + self.settings.trial_timeout - time.time())
+            waits.append(min(started) + self.settings.trial_timeout - now)
         if self._boot_due:
-            boot = max(0.0, min(self._boot_due.values()) - time.time())
-            wait = boot if wait is None else min(wait, boot)
+            waits.append(min(self._boot_due.values()) - now)
         if self._broker is not None:
-            wait = _POLL_SECONDS if wait is None else min(wait, _POLL_SECONDS)
-        return wait
+            waits.append(_POLL_SECONDS)
+        return max(0.0, min(waits))
 
     def _expired(self) -> tuple[Any, _Job] | None:
         timeout = self.settings.trial_timeout
@@ -385,6 +462,7 @@ class RayExecutor:
         try:
             questions = ray.get(self._broker.questions.remote())
         except RayError as exc:  # the broker died: trials go on unpruned (they get "no" when they ask)
+            self._check_cluster(now=True)  # or the node it ran on, the head
             log.warning(
                 "pruning is off for the rest of this search: its Ray actor died (%s)", _first_line(exc)
             )
@@ -403,7 +481,7 @@ class RayExecutor:
         if self._closed:
             return
         self._closed = True
-        for handle in [*self._actors, self._broker]:
+        for handle in [*self._actors, self._broker] if self._lost is None else []:  # a dead GCS would block
             if handle is not None:
                 with contextlib.suppress(Exception):  # already dead, or Ray is going down
                     ray.kill(handle)
@@ -412,7 +490,7 @@ class RayExecutor:
         self._boot_due.clear()
         self._held.clear()
         self._queue.clear()
-        self._session.close()
+        self._session.close(lost=self._lost is not None)
 
 
 def _first_line(exc: BaseException) -> str:

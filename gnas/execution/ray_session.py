@@ -5,6 +5,10 @@ a local instance gets a fresh ``/tmp/gnas-ray-*`` folder; ``RUN/ray/<Ray session
 logs while the search runs and becomes a copy of them when it ends (a resumed search adds a folder
 beside the first). A failure after Ray started stops it and removes the folder. A Ray session that is
 already connected (a notebook's, a test fixture's) is used as it is and left running.
+
+A local instance whose head died under the search (its raylet or GCS killed, ``ray stop``) leaves
+processes that would go on for a minute or more (workers still training, Ray's agents waiting for
+the GCS): the session remembers the processes the instance started and ends them when it closes.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import ray
 
 from gnas.errors import GnasError
@@ -46,6 +51,8 @@ class RaySession:
     owned: bool
     temp_dir: Path | None = None
     log_link: Path | None = None
+    processes: list[psutil.Process] = field(default_factory=list)  # a local instance's, see track()
+    _earlier: set[int] = field(default_factory=set)  # this process's children from before Ray started
 
     @classmethod
     def open(
@@ -73,7 +80,7 @@ class RaySession:
             return cls(owned=True)
         base = "/tmp" if Path("/tmp").is_dir() else None
         temp_dir = Path(tempfile.mkdtemp(prefix="gnas-ray-", dir=base))
-        session = cls(owned=True, temp_dir=temp_dir)
+        session = cls(owned=True, temp_dir=temp_dir, _earlier=_children())
         try:
             ray.init(
                 num_cpus=usable_cpus(),
@@ -84,6 +91,7 @@ class RaySession:
             )
             if logs is not None:
                 session.log_link = _link_logs(temp_dir, logs)
+            session.track()
         except BaseException as exc:
             session.close()
             if not isinstance(exc, Exception):  # Ctrl-C
@@ -95,12 +103,26 @@ class RaySession:
             ) from None
         return session
 
-    def close(self) -> None:
-        """Disconnect (and stop a local instance); its logs are copied into the run folder."""
+    def track(self) -> None:
+        """Remember the processes a local instance has started so far (Ray's services, the workers
+        the raylet forked): while the instance is healthy they are this process's descendants; once
+        its raylet is dead they are orphans no one could find."""
+        if self.temp_dir is None:
+            return
+        known = {process.pid for process in self.processes} | self._earlier
+        with contextlib.suppress(psutil.Error):
+            children = psutil.Process().children(recursive=True)
+            self.processes += [process for process in children if process.pid not in known]
+
+    def close(self, lost: bool = False) -> None:
+        """Disconnect (and stop a local instance); its logs are copied into the run folder. ``lost``:
+        the instance died under the search, so what is left of its processes is ended too."""
         if not self.owned:
             return
         with contextlib.suppress(Exception):  # already down
             ray.shutdown()
+        if lost:
+            _end(self.processes)
         if self.log_link is not None and self.log_link.is_symlink():
             source = self.log_link.resolve()
             self.log_link.unlink()
@@ -108,6 +130,24 @@ class RaySession:
                 shutil.copytree(source, self.log_link, symlinks=True, ignore_dangling_symlinks=True)
         if self.temp_dir is not None:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _end(processes: list[psutil.Process]) -> None:
+    """SIGKILL those still running (``is_running`` also checks the start time: a reused pid is spared)."""
+    killed = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # gone meanwhile
+            if process.is_running():
+                process.kill()
+                killed.append(process)
+    with contextlib.suppress(psutil.Error):
+        psutil.wait_procs(killed, timeout=5)
+
+
+def _children() -> set[int]:
+    with contextlib.suppress(psutil.Error):
+        return {process.pid for process in psutil.Process().children(recursive=True)}
+    return set()
 
 
 def _link_logs(temp_dir: Path, logs: Path) -> Path | None:
