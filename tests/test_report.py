@@ -97,7 +97,7 @@ def test_markdown_report_and_terminal_summary(two_objective_run: Path, tmp_path:
     assert "other (random):" in result.output and "report.md" in result.output
     text = (run / "report" / "report.md").read_text()
     assert "![convergence](convergence.png)" in text and "Pareto" not in text
-    assert "| rank | trial | ndcg@5 | params |" in text
+    assert "| rank | trial | ndcg@5 | final ndcg@5 | params |" in text  # screening and final stage
     for name in ("convergence.png", "choices.png", "curves.png"):
         assert (run / "report" / name).is_file()
     assert not (run / "report" / "pareto.png").exists()
@@ -130,7 +130,8 @@ def test_leaderboard_rows_from_records_match_leaderboard_csv(two_objective_run: 
     assert [r.trial for r in rows] == csv["trial"].tolist() and [r.rank for r in rows] == csv["rank"].tolist()
     assert [r.architecture for r in rows] == csv["architecture"].tolist()
     first = rows[0].as_dict(objectives)
-    assert list(first) == ["rank", "trial", "ndcg@5", "params", "epochs", "seconds", "architecture"]
+    final = ["final mean ndcg@5", "final sd ndcg@5"]  # the final stage's, beside the trials it retrained
+    assert list(first) == ["rank", "trial", "ndcg@5", "params", "epochs", "seconds", *final, "architecture"]
     assert first["ndcg@5"] == rows[0].values[0] and first["params"] == rows[0].values[1]
     assert leaderboard_rows(run.records, objectives, 2) == rows[:2]
 

@@ -16,17 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from gnas.cli.common import (
-    EXIT_WORKERS_LOST,
-    DataDir,
-    console,
-    err_console,
-    print_error,
-    rich_table,
-    user_errors,
-)
+from gnas.cli.common import DataDir, console, err_console, rich_table, user_errors
 from gnas.errors import GnasError
-from gnas.execution.base import WorkersLost
 
 
 @user_errors
@@ -157,16 +148,13 @@ def search(
                 executor=executor,
                 ray_address=ray_address,
             )
-    except WorkersLost as exc:  # the run folder is kept and resumes: not a bad input (exit 2)
-        progress.stop()
-        print_error(str(exc))
-        raise typer.Exit(EXIT_WORKERS_LOST) from None
     finally:
         progress.stop()
 
     objectives = Objectives.from_specs(settings.objectives)
     shown = leaderboard_table(
-        leaderboard_rows(outcome.records, objectives, 10, space=file_spec.space), objectives
+        leaderboard_rows(outcome.records, objectives, 10, space=file_spec.space, final=outcome.final),
+        objectives,
     )
     console.print(rich_table(shown, f"{outcome.run_dir.name}: stopped by {outcome.stop_reason}"))
     if outcome.final:

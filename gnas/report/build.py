@@ -95,7 +95,8 @@ def build_report(
     folder = _report_folder(out, main.path / REPORT_DIR)
 
     summaries = [analysis.summary(run) for run in loaded]
-    rows = leaderboard_rows(main.records, objectives, top, space=main.run.file.space)
+    final = main.run.final()
+    rows = leaderboard_rows(main.records, objectives, top, space=main.run.file.space, final=final)
     failures = analysis.failures(main)
     ranked = len(analysis.leaderboard(main.records, objectives))
     sections = [
@@ -110,7 +111,6 @@ def build_report(
             [leaderboard_table(rows, objectives)],
         ),
     ]
-    final = main.run.final()
     if final:
         best = rows[0].trial if rows else None
         verdict = " ".join(f"{line[0].upper()}{line[1:]}." for line in final_verdict(final, objectives, best))

@@ -70,14 +70,19 @@ def summary_table(summaries: list[RunSummary], objectives: Objectives) -> Table:
 
 
 def leaderboard_table(rows: list[LeaderRow], objectives: Objectives) -> Table:
+    """The screening leaderboard; with a final stage, its mean +- sd beside the trials it retrained."""
     names = list(objectives.names)
     extra = [] if "params" in names else ["params"]
-    headers = ["rank", "trial", *names, *extra, "epochs", "seconds", "architecture"]
+    final = any(r.final_mean is not None for r in rows)
+    primary = objectives.primary.metric
+    shown = [f"final {primary}"] if final else []
+    headers = ["rank", "trial", *names, *shown, *extra, "epochs", "seconds", "architecture"]
     body = [
         [
             str(r.rank),
             str(r.trial),
             *(number(name, value) for name, value in zip(names, r.values, strict=True)),
+            *([_mean_sd(primary, r.final_mean, r.final_sd)] if final else []),
             *([number("params", r.params)] if extra else []),
             str(r.epochs),
             f"{r.seconds:.1f}",
@@ -86,6 +91,10 @@ def leaderboard_table(rows: list[LeaderRow], objectives: Objectives) -> Table:
         for r in rows
     ]
     return Table(headers, body, frozenset(range(len(headers) - 1)))
+
+
+def _mean_sd(metric: str, mean: float | None, sd: float | None) -> str:
+    return "" if mean is None else f"{number(metric, mean)} +- {number(metric, sd or 0.0)}"
 
 
 def final_table(rows: list[FinalRow], objectives: Objectives) -> Table:
