@@ -16,8 +16,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from gnas.cli.common import DataDir, console, err_console, rich_table, user_errors
+from gnas.cli.common import (
+    EXIT_WORKERS_LOST,
+    DataDir,
+    console,
+    err_console,
+    print_error,
+    rich_table,
+    user_errors,
+)
 from gnas.errors import GnasError
+from gnas.execution.base import WorkersLost
 
 
 @user_errors
@@ -148,6 +157,10 @@ def search(
                 executor=executor,
                 ray_address=ray_address,
             )
+    except WorkersLost as exc:  # the run folder is kept and resumes: not a bad input (exit 2)
+        progress.stop()
+        print_error(str(exc))
+        raise typer.Exit(EXIT_WORKERS_LOST) from None
     finally:
         progress.stop()
 

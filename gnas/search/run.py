@@ -24,6 +24,7 @@ from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
 from gnas.device import resolve_device
 from gnas.errors import GnasError
+from gnas.execution.base import WorkersLost
 from gnas.report.final_stage import final_rows
 from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import new_run_path, run_lock, write_text
@@ -175,8 +176,9 @@ def search(
             return run_session(
                 session, data, on_trial, executor=executor, device=device, ray_address=ray_address
             )
-        except BaseException:
-            if not (run_path / TRIALS).stat().st_size:  # e.g. workers that could not start: no run
+        except BaseException as exc:
+            empty = not (run_path / TRIALS).stat().st_size
+            if empty and not isinstance(exc, WorkersLost):  # e.g. workers that could not start: no run
                 shutil.rmtree(run_path, ignore_errors=True)
             raise
 
@@ -325,6 +327,13 @@ def run_session(
             outcome.final = standings(entries, runs, file, settings, objectives)
     except KeyboardInterrupt:
         outcome.stop_reason = "interrupted"
+    except WorkersLost as exc:  # every finished trial is logged and the checkpoint is current
+        kept = sum(record.cached_from is None for record in outcome.records)
+        where = session.run_path
+        raise WorkersLost(
+            f"{exc}; the {kept} finished trial(s) are kept in {where / TRIALS}; once Ray is back, "
+            f"go on with: gnas search --resume {where}"
+        ) from None
     finally:
         runner.shutdown()
         log.close()
