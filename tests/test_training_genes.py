@@ -281,3 +281,13 @@ def test_train_config_merges_overrides_over_the_search_files_training(tmp_path: 
         "ks": [5],
         "metric": "ndcg@5",
     }
+
+
+def test_space_show_lists_the_training_dimensions_and_each_samples_settings(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(tiny_training_search(tmp_path)))
+    result = runner.invoke(app, ["space", "show", str(path), "-n", "2"])
+    assert result.exit_code == 0, result.output
+    assert "training.lr" in result.output and "float 0.001..0.1 log" in result.output
+    samples = [line for line in result.output.splitlines() if line.strip().startswith(("1.", "2."))]
+    assert len(samples) == 2 and all("; training lr=" in line for line in samples)

@@ -41,6 +41,13 @@ def space_validate(
     )
 
 
+def _setting(name: str, value: object) -> str:
+    """``lr=0.0123`` for a sample's training gene."""
+    from gnas.space.problems import plain
+
+    return f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={plain(value)}"
+
+
 @app.command("show")
 @user_errors
 def space_show(
@@ -59,6 +66,7 @@ def space_show(
         load_search_file,
         sample_distinct,
         summarize,
+        training_overrides,
     )
 
     search = load_search_file(file)
@@ -71,8 +79,14 @@ def space_show(
     chosen = seed if seed is not None else search.seed
     console.print(f"samples (seed {chosen}):", highlight=False)
     for index, genotype in enumerate(sample_distinct(search.space, chosen, samples), start=1):
+        settings = [
+            _setting(name, value) for name, value in training_overrides(search.space, genotype).items()
+        ]
+        trained = f"; training {', '.join(settings)}" if settings else ""
         console.print(
-            f"  {index}. {summarize(decode(search.space, genotype))}", highlight=False, soft_wrap=True
+            f"  {index}. {summarize(decode(search.space, genotype))}{trained}",
+            highlight=False,
+            soft_wrap=True,
         )
 
 
