@@ -229,15 +229,17 @@ def read_inputs(work: int | None = None, limit: float | None = None) -> ThreadIn
 def configure(work: int | None = None, limit: float | None = None) -> ThreadDecision:
     """Decide and apply torch's threads for this process; ``work``: training interactions, when known.
 
-    With ``GNAS_THREADS=off`` torch keeps its own defaults (recorded as such).
+    With ``GNAS_THREADS=off`` torch keeps its own defaults (a Ray worker: one thread per reserved CPU).
     """
     global _current
     import torch
 
     if os.environ.get(ENV, "").strip().lower() == OFF:
-        decision = ThreadDecision(
-            torch.get_num_threads(), torch.get_num_interop_threads(), "torch", f"{ENV}=off: torch's defaults"
-        )
+        reason = f"{ENV}=off: torch's defaults"
+        if limit is not None:  # as Ray workers did before this policy: one thread per reserved CPU
+            torch.set_num_threads(max(1, int(limit)))
+            reason = f"{ENV}=off: {limit:g} CPU(s) reserved"
+        decision = ThreadDecision(torch.get_num_threads(), torch.get_num_interop_threads(), "torch", reason)
     else:
         decision = decide(read_inputs(work, limit))
         torch.set_num_threads(decision.intra_op)

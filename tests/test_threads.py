@@ -126,6 +126,8 @@ def test_configure_applies_and_off_leaves_torch_alone(monkeypatch: pytest.Monkey
     torch.set_num_threads(1)
     decision = threads.configure()
     assert (decision.intra_op, decision.source) == (1, "torch")
+    torch.set_num_threads(2)
+    assert threads.configure(limit=1.0).intra_op == 1  # a Ray worker keeps one thread per reserved CPU
 
 
 def _train_file(tmp_path: Path) -> Path:
