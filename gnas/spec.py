@@ -142,8 +142,33 @@ class TrainingSpec(_Strict):
         return self
 
 
+class BaselineSpec(_Strict):
+    """A closed-form baseline of :mod:`gnas.baselines` (``model``) and its hyperparameter ``grid``
+    (name -> a value or a list of values): every combination is fitted on train, the best on
+    validation is kept and test is scored once for it."""
+
+    model: str
+    grid: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("model")
+    @classmethod
+    def _model_known(cls, model: str) -> str:
+        from gnas.baselines.grid import baseline_class
+
+        baseline_class(model)
+        return model
+
+    @model_validator(mode="after")
+    def _grid_known(self) -> BaselineSpec:
+        from gnas.baselines.grid import check_grid
+
+        check_grid(self.model, self.grid)
+        return self
+
+
 class TrainSpec(_Strict):
-    """Everything ``gnas train`` needs: data, split, training and one architecture."""
+    """Everything ``gnas train`` needs: data, split, training and one architecture, or one ``baseline``
+    (then ``architecture`` is not given and not used)."""
 
     name: str = "train"
     seed: int = 2020
@@ -151,9 +176,21 @@ class TrainSpec(_Strict):
     split: SplitSpec = Field(default_factory=SplitSpec)
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     architecture: Architecture = Field(default_factory=Architecture)
+    baseline: BaselineSpec | None = None
     search_result: dict[str, Any] | None = Field(
         None, description="what a search measured for this architecture (gnas export); not used to train"
     )
+
+    @model_validator(mode="after")
+    def _one_model(self) -> TrainSpec:
+        if self.baseline is not None and "architecture" in self.model_fields_set:
+            raise ValueError("give architecture or baseline, not both")
+        return self
+
+    def config(self) -> dict[str, Any]:
+        """The spec as the run folder's ``config.yaml`` holds it (a baseline's without the unused
+        default architecture)."""
+        return self.model_dump(mode="json", exclude={"architecture"} if self.baseline else None)
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -145,7 +145,10 @@ def train(
     An architecture that fuses text reads the item features of ``dataset.text`` (from the feature
     cache, or encoded once with ``on_text`` reporting progress). With the ``cold_item`` split the
     metrics also hold a cold-start report (warm, cold and all items, beside a popularity baseline).
+    A file with ``baseline:`` is trained by :func:`gnas.baselines.run.train_baseline` instead.
     """
+    if spec.baseline is not None:
+        raise GnasError("baseline: this file names a baseline; gnas.baselines.run.train_baseline fits it")
     torch_device = resolve_device(device)
     split, graph = prepare_graph(spec.dataset, spec.split, data_dir)
     threads.configure(work=len(graph.train_user))

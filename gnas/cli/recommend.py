@@ -15,12 +15,12 @@ from gnas.errors import GnasError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gnas.inference import TrainedModel
+    from gnas.inference import FolderModel
 
 
 @user_errors
 def recommend(
-    run: Annotated[Path, typer.Argument(help="A `gnas train` run folder (runs/<name>).")],
+    run: Annotated[Path, typer.Argument(help="A `gnas train` run folder (runs/<name>), a baseline's too.")],
     user: Annotated[str | None, typer.Option(help="One user's original id.")] = None,
     users: Annotated[Path | None, typer.Option(help="A text file with one user id per line.")] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="How many items per user.")] = 10,
@@ -74,12 +74,13 @@ def parse_user_ids(path: Path) -> list[str]:
     return ids
 
 
-def _show(model: TrainedModel, user: str, frame: pd.DataFrame, exclude_seen: bool) -> None:
+def _show(model: FolderModel, user: str, frame: pd.DataFrame, exclude_seen: bool) -> None:
     """One user's recommendations as a table."""
     explain = "because" in frame.columns
     notes = [f"{len(model.seen(user))} training items excluded" if exclude_seen else "training items kept"]
     if explain:
         notes.append(f"reasons by {model.explanation_method}")
+        explain = bool(frame["because"].astype(bool).any()) or len(frame) == 0
     table = Table(title=f"user {escape(user)}: top {len(frame)} ({', '.join(notes)})")
     for column in ("rank", "item", "title", "score", *(["because you liked"] if explain else [])):
         table.add_column(column, justify="right" if column in ("rank", "score") else "left")

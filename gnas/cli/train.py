@@ -15,7 +15,9 @@ from gnas.cli.features import text_progress
 
 @user_errors
 def train(
-    config: Annotated[Path, typer.Argument(help="YAML with dataset, split, training and architecture.")],
+    config: Annotated[
+        Path, typer.Argument(help="YAML with dataset, split, training and an architecture or a baseline.")
+    ],
     data_dir: DataDir = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     seed: Annotated[int | None, typer.Option(help="Overrides the YAML's seed.")] = None,
@@ -24,7 +26,8 @@ def train(
         str | None, typer.Option(help="Run folder name under --out (default: the YAML's name + time).")
     ] = None,
 ) -> None:
-    """Train one architecture, early-stop on validation, score test once and save the run."""
+    """Train one architecture (early-stopped on validation) or fit a baseline's grid (chosen on
+    validation), score test once and save the run."""
     from gnas.runs import check_run_name
     from gnas.spec import load_train_spec
     from gnas.train import train as run_training
@@ -35,6 +38,9 @@ def train(
         spec = spec.model_copy(update={"seed": seed})
     if name is not None:
         spec = spec.model_copy(update={"name": check_run_name(name)})
+    if spec.baseline is not None:
+        _train_baseline(spec, data_dir=data_dir, device=device, out=out, name=name)
+        return
     metric = spec.training.metric
     progress = Progress(
         TextColumn("[bold]epoch"),
@@ -93,6 +99,36 @@ def train(
     if outcome.cold_start is not None:
         console.print(_cold_start_table(outcome.cold_start, metric))
     console.print(f"saved to {outcome.run_dir}")
+
+
+def _train_baseline(spec: Any, *, data_dir: Path | None, device: str, out: Path, name: str | None) -> None:
+    """Fit a baseline's grid with one progress line per point, then its valid/test table."""
+    from gnas.baselines.run import train_baseline
+
+    metric = spec.training.metric
+
+    def on_point(index: int, count: int, point: Any) -> None:
+        shown = " ".join(f"{k}={v:g}" for k, v in point.params.items()) or "no hyperparameters"
+        err_console.print(
+            f"{spec.baseline.model} [{index + 1}/{count}] {shown}: valid {metric} "
+            f"{point.valid[metric]:.4f} ({point.seconds:.1f} s)",
+            highlight=False,
+        )
+
+    outcome = train_baseline(spec, data_dir=data_dir, device=device, out=out, name=name, on_point=on_point)
+    result = outcome.result
+    chosen = " ".join(f"{k}={v:g}" for k, v in result.params.items())
+    among = f" among {len(result.grid)} points" if len(result.grid) > 1 else ""
+    title = f"{spec.baseline.model}{' ' + chosen if chosen else ''}"
+    caption = f"chosen on valid {metric}{among}" if chosen else "no hyperparameters"
+    table = Table(title=title, caption=caption)
+    for column in ("metric", "valid", "test"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for key, value in (result.test or {}).items():
+        if "@" in key:
+            table.add_row(key, f"{result.valid[key]:.4f}", f"{value:.4f}")
+    console.print(table)
+    console.print(f"fit and scored in {result.seconds:.1f} s on {outcome.device}; saved to {outcome.run_dir}")
 
 
 def comparison_notes(search_result: dict[str, Any], device: str, seed_changed: bool) -> list[str]:

@@ -9,10 +9,14 @@ checked) by ``gnas.load_model``.
   and the items each user already has;
 - ``item_features.pt`` (models that fuse item text): the item text feature matrix and which items have
   text, so that no language model or data set is needed at inference.
+
+A baseline's folder (``baseline:`` in ``config.yaml``) has no ``model.pt``; its ``baseline.json`` names
+the chosen grid point, refitted from ``train_edges.pt`` when loaded (:mod:`gnas.inference.baseline`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,10 @@ USERS = "user_ids.csv"
 ITEMS = "item_ids.csv"
 TRAIN_EDGES = "train_edges.pt"
 FEATURES = "item_features.pt"
+BASELINE = "baseline.json"
 FILES = (CONFIG, WEIGHTS, USERS, ITEMS, TRAIN_EDGES)
+BASELINE_FILES = (CONFIG, BASELINE, USERS, ITEMS, TRAIN_EDGES)
+RECORDS = ("versions", "threads")  # what a run records in config.yaml beside the spec
 
 
 def item_titles(data: Interactions) -> np.ndarray | None:
@@ -47,10 +54,12 @@ def item_titles(data: Interactions) -> np.ndarray | None:
     return text[column].astype(str).to_numpy()
 
 
-def save_model_files(path: Path, split: Split, model: nn.Module) -> None:
-    """Write the weights, id maps, titles and training edges (``config.yaml`` is the caller's)."""
+def save_model_files(path: Path, split: Split, model: nn.Module | None) -> None:
+    """Write the weights (``model`` None: a baseline, none), id maps, titles and training edges
+    (``config.yaml`` is the caller's)."""
     data = split.interactions
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path / WEIGHTS)
+    if model is not None:
+        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path / WEIGHTS)
     pd.DataFrame({"user_id": data.user_ids}).to_csv(path / USERS, index_label="index")
     items = pd.DataFrame({"item_id": data.item_ids})
     titles = item_titles(data)
@@ -77,6 +86,7 @@ class ModelFiles:
     train_user: np.ndarray
     train_item: np.ndarray
     features: ItemFeatures | None = None
+    baseline: dict[str, Any] | None = None
 
 
 def _tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -108,10 +118,12 @@ def read_model_files(path: Path) -> ModelFiles:
     """Read and cross-check a model folder; any problem is a GnasError naming the file."""
     if not path.is_dir():
         raise GnasError(f"{path}: no such folder (give a `gnas train` run folder)")
-    for name in FILES:
+    if not (path / CONFIG).is_file():
+        raise GnasError(f"{path / CONFIG}: missing (not a complete `gnas train` run folder)")
+    spec = _spec(path / CONFIG)
+    for name in FILES if spec.baseline is None else BASELINE_FILES:
         if not (path / name).is_file():
             raise GnasError(f"{path / name}: missing (not a complete `gnas train` run folder)")
-    spec = _spec(path / CONFIG)
     users = _ids(path / USERS, "user_id")
     items = _ids(path / ITEMS, "item_id", ("title",))
     edges = _tensors(path / TRAIN_EDGES)
@@ -123,30 +135,53 @@ def read_model_files(path: Path) -> ModelFiles:
             raise GnasError(f"{path / TRAIN_EDGES}: a {what} index is outside the {count} rows of {source}")
     titles = items["title"].to_numpy() if "title" in items.columns else None
     features = None
-    if spec.architecture.canonical().fusion != "none":
+    if spec.baseline is None and spec.architecture.canonical().fusion != "none":
         features = _features(path / FEATURES, len(items))
     return ModelFiles(
         path,
         spec,
-        _tensors(path / WEIGHTS),
+        {} if spec.baseline is not None else _tensors(path / WEIGHTS),
         users["user_id"].to_numpy(),
         items["item_id"].to_numpy(),
         titles,
         user.numpy().astype(np.int64),
         item.numpy().astype(np.int64),
         features,
+        None if spec.baseline is None else _baseline(path / BASELINE, spec.baseline.model),
     )
 
 
+def _baseline(path: Path, model: str) -> dict[str, Any]:
+    """The chosen point in ``baseline.json``: ``{"model": name, "params": {...}}``, checked against
+    ``config.yaml``'s model and the model's hyperparameters."""
+    from gnas.baselines.grid import check_grid
+
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GnasError(f"{path}: not readable JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("params"), dict):
+        raise GnasError(f"{path}: expected a mapping with 'model' and 'params'")
+    if data.get("model") != model:
+        raise GnasError(f"{path}: model {data.get('model')!r} differs from config.yaml's {model!r}")
+    try:
+        check_grid(model, data["params"])
+    except ValueError as exc:
+        raise GnasError(f"{path}: params.{str(exc).removeprefix('grid.')}") from None
+    return data
+
+
 def _spec(path: Path) -> TrainSpec:
-    """The training spec in ``config.yaml`` (its ``versions`` record aside)."""
+    """The training spec in ``config.yaml`` (what the run records beside it, ``versions`` and
+    ``threads``, aside)."""
     try:
         config: Any = load_yaml(path)
     except UnicodeDecodeError as exc:
         raise GnasError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     if not isinstance(config, dict):
         raise GnasError(f"{path}: the top level must be a mapping of keys, got {type(config).__name__}")
-    return parse_train_spec({k: v for k, v in config.items() if k != "versions"}, str(path))
+    spec = {k: v for k, v in config.items() if k not in RECORDS}
+    return parse_train_spec(spec, str(path))
 
 
 def _features(path: Path, num_items: int) -> ItemFeatures:

@@ -1,7 +1,12 @@
-"""``gnas.load_model``: a trained model folder as a recommender by original ids, from the folder alone."""
+"""``gnas.load_model``: a run folder as a recommender by original ids, from the folder alone.
+
+:class:`FolderModel` is what every folder offers; :class:`TrainedModel` is a trained architecture's
+(a baseline's is :class:`gnas.inference.baseline.BaselineModel`).
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -35,41 +40,37 @@ class Reason(NamedTuple):
     weight: float
 
 
-class TrainedModel:
-    """A trained recommender: the rebuilt model, its training graph, and the id maps and titles.
+class FolderModel(ABC):
+    """What every loaded run folder offers: users and items by original id (strings, as in the CSVs),
+    the items each user already has, top-K recommendations and their reasons. Subclasses say how a
+    batch of users is scored and how much each liked item supports a recommendation."""
 
-    Users and items are named by their original ids (as strings, as in ``user_ids.csv``); the
-    embeddings are computed once, at load time.
-    """
-
-    def __init__(self, files: ModelFiles, device: str | torch.device = "cpu") -> None:
+    def __init__(self, files: ModelFiles) -> None:
         self.path = files.path
         self.spec = files.spec
         self.user_ids, self.item_ids, self.titles = files.user_ids, files.item_ids, files.titles
         self._user_index = {uid: i for i, uid in enumerate(self.user_ids)}
         self._item_index = {iid: i for i, iid in enumerate(self.item_ids)}
-        graph = graph_from_edges(files.train_user, files.train_item, len(self.user_ids), len(self.item_ids))
-        self.graph = graph.to(device)
-        self.model = build_model(self.spec.architecture, graph.num_users, graph.num_items, files.features)
-        _load_weights(self.model, files)
-        self.model.to(device).eval()
-        with torch.no_grad():
-            self.user_embeddings, self.item_embeddings = self.model(self.graph)
+        self._train_item = torch.from_numpy(files.train_item)
         order = np.argsort(files.train_user, kind="stable")  # each user's training edges, contiguous
         self._edge_order = torch.from_numpy(order)
         self._edge_start = np.concatenate(
             ([0], np.cumsum(np.bincount(files.train_user, minlength=len(self.user_ids))))
         )
 
-    @cached_property
-    def _edge_attention(self) -> Tensor | None:
-        """Per training edge, the attention the user pays the item (None without attention layers)."""
-        return item_attention(self.model, self.graph)
-
     @property
     def explanation_method(self) -> str:
-        """``attention`` for models with GAT/GATv2 layers, else ``similarity``."""
-        return ATTENTION if self._edge_attention is not None else SIMILARITY
+        """How the reasons are found, as ``gnas recommend --explain`` says it."""
+        return SIMILARITY
+
+    @abstractmethod
+    def score_users(self, users: list[int]) -> Tensor:
+        """A fresh (len(users), items) score matrix of users given by dense index."""
+
+    @abstractmethod
+    def _contributions(self, edges: Tensor, liked: Tensor, target: int) -> Tensor | None:
+        """How much each liked item (``liked``, at training-edge positions ``edges``) supports
+        ``target``; None when the model has no per-item reasons."""
 
     def user_index(self, user_id: object) -> int:
         """The dense index of an original user id; an unknown id is a one-line GnasError."""
@@ -100,7 +101,7 @@ class TrainedModel:
         return self._edge_order[int(self._edge_start[user]) : int(self._edge_start[user + 1])]
 
     def _seen(self, user: int) -> Tensor:
-        return self.graph.train_item[self._edges(user).to(self.graph.train_item.device)]
+        return self._train_item[self._edges(user)]
 
     def seen(self, user_id: object) -> list[str]:
         """The original ids of the user's training items (what recommend excludes)."""
@@ -108,7 +109,7 @@ class TrainedModel:
 
     def scores(self, user_id: object) -> Tensor:
         """The model's score of every item (by dense index) for the user."""
-        return self.item_embeddings @ self.user_embeddings[self.user_index(user_id)]
+        return self.score_users([self.user_index(user_id)])[0]
 
     def recommend(self, user_id: object, k: int = 10, exclude_seen: bool = True) -> list[Recommendation]:
         """The ``k`` highest-scoring items (ties: lower item index first), without the user's training
@@ -126,10 +127,10 @@ class TrainedModel:
         out: list[list[Recommendation]] = []
         for start in range(0, len(users), batch_size):
             chunk = users[start : start + batch_size]
-            scores = self.user_embeddings[chunk] @ self.item_embeddings.T
+            scores = self.score_users(chunk)
             if exclude_seen:
                 for row, user in enumerate(chunk):
-                    scores[row, self._seen(user)] = float("-inf")
+                    scores[row, self._seen(user).to(scores.device)] = float("-inf")
             ranked, order = torch.sort(scores, dim=1, descending=True, stable=True)
             for values, items in zip(ranked[:, :k].tolist(), order[:, :k].tolist(), strict=True):
                 out.append(
@@ -158,22 +159,61 @@ class TrainedModel:
         return pd.DataFrame(rows, columns=columns)
 
     def explain(self, user_id: object, item_id: object, n: int = 3) -> list[Reason]:
-        """The user's training items that most support ``item_id`` (largest contribution first): by
-        attention-weighted contribution for attention models, by embedding similarity otherwise."""
+        """The user's training items that most support ``item_id`` (largest contribution first); empty
+        for a model without per-item reasons."""
         user, target = self.user_index(user_id), self.item_index(item_id)
-        edges = self._edges(user).to(self.graph.train_item.device)
-        keep = self.graph.train_item[edges] != target
-        edges = edges[keep]
-        liked = self.graph.train_item[edges]
-        attention = self._edge_attention
-        weight = contributions(
-            liked, target, self.item_embeddings, None if attention is None else attention[edges]
-        )
-        order = torch.sort(weight, descending=True, stable=True).indices[:n].tolist()
+        edges = self._edges(user)
+        edges = edges[self._train_item[edges] != target]
+        liked = self._train_item[edges]
+        weight = self._contributions(edges, liked, target)
+        if weight is None:
+            return []
+        order = torch.sort(weight.cpu(), descending=True, stable=True).indices[:n].tolist()
         return [
             Reason(str(self.item_ids[int(liked[i])]), self.title(int(liked[i])), float(weight[i]))
             for i in order
         ]
+
+
+class TrainedModel(FolderModel):
+    """A trained recommender: the rebuilt model, its training graph, and the id maps and titles.
+
+    The embeddings are computed once, at load time.
+    """
+
+    def __init__(self, files: ModelFiles, device: str | torch.device = "cpu") -> None:
+        super().__init__(files)
+        graph = graph_from_edges(files.train_user, files.train_item, len(self.user_ids), len(self.item_ids))
+        self.graph = graph.to(device)
+        self.model = build_model(self.spec.architecture, graph.num_users, graph.num_items, files.features)
+        _load_weights(self.model, files)
+        self.model.to(device).eval()
+        with torch.no_grad():
+            self.user_embeddings, self.item_embeddings = self.model(self.graph)
+
+    @cached_property
+    def _edge_attention(self) -> Tensor | None:
+        """Per training edge, the attention the user pays the item (None without attention layers)."""
+        return item_attention(self.model, self.graph)
+
+    @property
+    def explanation_method(self) -> str:
+        """``attention`` for models with GAT/GATv2 layers, else ``similarity``."""
+        return ATTENTION if self._edge_attention is not None else SIMILARITY
+
+    def score_users(self, users: list[int]) -> Tensor:
+        return self.user_embeddings[users] @ self.item_embeddings.T
+
+    def _contributions(self, edges: Tensor, liked: Tensor, target: int) -> Tensor:
+        """Attention-weighted contribution for attention models, embedding similarity otherwise."""
+        device = self.item_embeddings.device
+        attention = self._edge_attention
+        return contributions(
+            liked.to(device),
+            target,
+            self.item_embeddings,
+            None if attention is None else attention[edges.to(device)],
+        )
 
 
 SHOWN_UNKNOWN = 20  # unknown ids named in an error; the rest are counted
@@ -206,6 +246,12 @@ def _load_weights(model: torch.nn.Module, files: ModelFiles) -> None:
         ) from None
 
 
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
-    """Load a ``gnas train`` run folder for inference; it needs nothing but that folder."""
-    return TrainedModel(read_model_files(Path(path)), device)
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> FolderModel:
+    """Load a ``gnas train`` run folder for inference (a trained architecture, or a baseline refitted
+    from its training edges); it needs nothing but that folder."""
+    files = read_model_files(Path(path))
+    if files.baseline is not None:
+        from gnas.inference.baseline import BaselineModel
+
+        return BaselineModel(files, device)
+    return TrainedModel(files, device)
