@@ -60,15 +60,53 @@ def test_every_fusion_builds_and_learns_from_text(cold_split: ColdSplit, where: 
     )
     model = build_model(arch, graph.num_users, graph.num_items, features)
     assert isinstance(model, FusedRecommender)
-    users, items = model(graph)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(2):  # after one step: a zero-initialised last map passes no gradient back at first
+        optimizer.zero_grad()
+        users, items = model(graph)
+        (users.sum() + items.square().sum()).backward()
+        optimizer.step()
     assert users.shape == (graph.num_users, model.out_dim) and items.shape == (graph.num_items, model.out_dim)
-    (users.sum() + items.square().sum()).backward()
     projections = [m for m in (model.item_input, model.item_output) if m is not None]
     assert projections and all(
         p.grad is not None and p.grad.abs().sum() > 0 for m in projections for p in m.project.parameters()
     )
     # Saved weights hold no copy of the features (they come from the cache).
     assert "text" not in model.state_dict() and "no_text" in model.state_dict()
+
+
+@pytest.mark.parametrize("where", ["input", "output", "both"])
+def test_residual_fusion_starts_as_the_id_model_exactly(cold_split: ColdSplit, where: str) -> None:
+    split, graph, features = cold_split
+    arch = Architecture(**GAT, fusion=where, fusion_op="residual", fusion_layers=2, fusion_user_profile=True)
+    torch.manual_seed(5)
+    plain = GraphRecommender(Architecture(**GAT).canonical(), graph.num_users, graph.num_items)
+    torch.manual_seed(5)
+    fused = build_model(arch, graph.num_users, graph.num_items, features)
+    with torch.no_grad():  # a cold item's id row is never read by the fused model
+        plain.item_embedding.weight[torch.from_numpy(split.cold_items)] = 0.0
+    plain.eval(), fused.eval()
+    for a, b in zip(plain(graph), fused(graph), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", list(FUSIONS))
+def test_the_l2_rows_include_what_the_text_adds_at_the_input(cold_split: ColdSplit, op: str) -> None:
+    split, graph, features = cold_split
+    arch = Architecture(num_layers=1, fusion="input", fusion_op=op, fusion_layers=2, fusion_dim=8)
+    model = build_model(arch, graph.num_users, graph.num_items, features)
+    assert isinstance(model, FusedRecommender)
+    with torch.no_grad():  # a residual's zero last map would hide the first layer's gradient
+        for parameter in model.parameters():
+            parameter.add_(0.01 * torch.randn_like(parameter))
+    model(graph)
+    users, items = torch.arange(5), torch.arange(10)
+    user_rows, item_rows = model.layer0(users, items)
+    fused = model.node_features(graph)
+    assert torch.equal(item_rows, fused[graph.num_users + items]) and torch.equal(user_rows, fused[users])
+    (user_rows.square().sum() + item_rows.square().sum()).backward()
+    assert model.item_input is not None
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.item_input.project.parameters())
 
 
 def test_cold_items_are_represented_through_text_only(cold_split: ColdSplit) -> None:

@@ -13,6 +13,10 @@ With :math:`\mathbf{t}_i` item :math:`i`'s text features (a learned "no text" ve
 - user text profile (``fusion_user_profile``): the same at the user side with
   :math:`\mathbf{p}_u = \frac{1}{|N(u)|}\sum_{i\in N(u)} \mathbf{t}_i`, the mean text of the user's
   training items (separate fusion weights).
+
+The L2 term of the loss (``training.weight_decay``) covers the rows that enter the first layer, text
+included (:meth:`FusedRecommender.layer0`): with input fusion an item's layer-0 row is its fused row,
+and regularising only its ID part would leave what the text projection adds unchecked.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class FusedRecommender(GraphRecommender):
         self.user_input = fusion(arch.embedding_dim, at_input and users)
         self.user_output = fusion(self.out_dim, at_output and users)
         self._texts: tuple[Tensor, Tensor] | None = None
+        self._layer0: Tensor | None = None
 
     @staticmethod
     def cost(
@@ -102,7 +107,15 @@ class FusedRecommender(GraphRecommender):
             items = self.item_input(items, items_text)
         if self.user_input is not None:
             users = self.user_input(users, users_text)
-        return torch.cat([users, items])
+        self._layer0 = torch.cat([users, items])
+        return self._layer0
+
+    def layer0(self, users: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
+        """The batch's rows of the last forward pass's first-layer input (fused with text at the input),
+        which the L2 term regularises; the ID embeddings before any forward pass."""
+        if self._layer0 is None:
+            return super().layer0(users, items)
+        return self._layer0[users], self._layer0[self.num_users + items]
 
     def output(self, users: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
         assert self._texts is not None, "node_features runs first in forward"

@@ -13,12 +13,14 @@ from gnas.models.fusion.attention import Attention
 from gnas.models.fusion.base import Fusion
 from gnas.models.fusion.concat import Concat
 from gnas.models.fusion.gate import Gate
+from gnas.models.fusion.residual import Residual
 
 FUSIONS: dict[str, type[Fusion]] = {
     "concat": Concat,
     "add": Add,
     "gate": Gate,
     "attention": Attention,
+    "residual": Residual,
 }
 
 __all__ = ["FUSIONS", "Fusion"]
