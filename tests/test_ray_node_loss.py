@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -158,7 +159,9 @@ def two_nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def test_a_node_that_leaves_the_cluster_costs_only_its_trials(two_nodes: Any, tmp_path: Path) -> None:
+def test_a_node_that_leaves_the_cluster_costs_only_its_trials(
+    two_nodes: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ray = pytest.importorskip("ray")
     cluster = two_nodes
     head = ray.get_runtime_context().get_node_id()
@@ -175,7 +178,8 @@ def test_a_node_that_leaves_the_cluster_costs_only_its_trials(two_nodes: Any, tm
 
     try:
         assert executor.slots == 2
-        state = drive(control, executor, on_result=remove_the_other_node)
+        with caplog.at_level(logging.WARNING, logger="gnas.execution.ray"):
+            state = drive(control, executor, on_result=remove_the_other_node)
         slots = executor.slots
     finally:
         executor.shutdown()
@@ -183,6 +187,10 @@ def test_a_node_that_leaves_the_cluster_costs_only_its_trials(two_nodes: Any, tm
     assert state.stop_reason == "controller finished" and sorted(results) == list(range(TRIALS))
     assert all(result.status == "ok" and result.values for result in results.values()), results
     assert slots == 1  # the slot the lost node held was retired, not left waiting for room
+    retired = [r.getMessage() for r in caplog.records if "slot(s) left" in r.getMessage()]
+    assert retired == [
+        "workers: a Ray worker lost its node: the cluster has room for 1 trial(s) now; 1 slot(s) left"
+    ]
     assert any(result.retries == 1 for result in results.values())  # the one it was running went on
     nodes = [result.worker.split(" node ")[1].split()[0] for result in results.values() if result.worker]
     assert nodes.count(other.unique_id[:8]) <= removed[0]  # after it left, every trial ran on the head
