@@ -108,7 +108,8 @@ def _inverse_users_side(train: sp.csr_matrix, l2: float, device: torch.device) -
     kernel.diagonal().add_(l2)
     solved = torch.cholesky_solve(torch.from_numpy(train.toarray()).to(device), torch.linalg.cholesky(kernel))
     del kernel
-    inverse = -(to_torch(sp.csr_matrix(train.T), device) @ solved)
+    # scipy's sparse x dense writes the items x items product once (torch's CSR product held two)
+    inverse = torch.from_numpy(np.asarray(sp.csr_matrix(train.T) @ solved.cpu().numpy())).to(device)
     del solved
-    inverse.diagonal().add_(1.0)
+    inverse.neg_().diagonal().add_(1.0)
     return inverse.div_(l2)

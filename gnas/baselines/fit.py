@@ -100,7 +100,9 @@ def fit_and_score(
     device = torch.device(device)
     train = train_matrix(split)
     num_users, num_items = train.shape
-    check_baseline_fits(model_class, points, num_users, num_items, train.nnz, device, memory_limit)
+    check_baseline_fits(
+        model_class, points, num_users, num_items, train.nnz, device, memory_limit, training.eval_batch_size
+    )
     valid_eval = _evaluator(split, VALID, (TRAIN,), training, device)
     metric = training.metric
     started = time.perf_counter()
