@@ -188,9 +188,9 @@ class TrainSpec(_Strict):
         return self
 
     def config(self) -> dict[str, Any]:
-        """The spec as the run folder's ``config.yaml`` holds it (a baseline's without the unused
-        default architecture)."""
-        return self.model_dump(mode="json", exclude={"architecture"} if self.baseline else None)
+        """The spec as the run folder's ``config.yaml`` holds it: a baseline's without the unused
+        default architecture, an architecture's without ``baseline``."""
+        return self.model_dump(mode="json", exclude={"architecture"} if self.baseline else {"baseline"})
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -96,7 +96,7 @@ def _save_run(
     device: str,
     cold_start: dict[str, Any] | None = None,
 ) -> None:
-    config = spec.model_dump(mode="json")
+    config = spec.config()
     recorded = {**config, "versions": versions(), "threads": threads.current().record()}
     (path / "config.yaml").write_text(yaml.safe_dump(recorded, sort_keys=False))
     write_json(
