@@ -2,8 +2,9 @@
 ends the search with one line, exit code 3, every finished trial kept and a run that resumes; a
 non-head node leaving a cluster costs only the trials it ran, which go on on the head.
 
-Each test starts its own Ray processes (a search's local instance, a two-node cluster) on tiny data
-with one or two workers, and leaves none of them behind.
+The two marked ``ray`` start their own Ray processes (a search's local instance, a two-node
+cluster) on tiny data with one or two workers, and leave none of them behind; the others need no Ray:
+the health probe on a closed port, and the search loop and CLI given an executor that loses its cluster.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import json
 import logging
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,15 +31,16 @@ from typer.testing import CliRunner
 
 from gnas.cli import app
 from gnas.cli.common import EXIT_WORKERS_LOST
+from gnas.execution.base import WorkersLost
+from gnas.execution.inline import InlineExecutor
 from gnas.execution.ray import RayExecutor
+from gnas.execution.ray_health import ClusterWatch, Endpoint
 from gnas.execution.settings import WorkerSettings
 from gnas.search.driver import drive
 from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.settings import ObjectiveSpec
 from gnas.space import load_search_file, sample_distinct
-
-pytestmark = pytest.mark.ray
 
 TESTS = Path(__file__).resolve().parent
 QUICK = load_search_file(TESTS.parent / "search_spaces" / "quickstart.yaml").space
@@ -77,6 +80,7 @@ def end(processes: list[psutil.Process]) -> list[psutil.Process]:
     return alive
 
 
+@pytest.mark.ray
 def test_a_search_whose_head_node_dies_ends_with_one_line_and_resumes(tmp_path: Path) -> None:
     config, run = long_search(tmp_path), tmp_path / "runs" / "lost"
     command = [sys.executable, "-c", "from gnas.cli import main; main()", "search", str(config)]
@@ -159,6 +163,7 @@ def two_nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+@pytest.mark.ray
 def test_a_node_that_leaves_the_cluster_costs_only_its_trials(
     two_nodes: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -195,3 +200,65 @@ def test_a_node_that_leaves_the_cluster_costs_only_its_trials(
     nodes = [result.worker.split(" node ")[1].split()[0] for result in results.values() if result.worker]
     assert nodes.count(other.unique_id[:8]) <= removed[0]  # after it left, every trial ran on the head
     assert nodes.count(head[:8]) >= TRIALS - removed[0]
+
+
+# --- without Ray ----------------------------------------------------------------------------------
+
+
+def test_a_service_counts_as_gone_only_after_failed_probes_in_a_row() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        watch = ClusterWatch([Endpoint("the test's GCS", "127.0.0.1", port)], interval=0.0, strikes=3)
+        assert watch.lost() is None and watch.lost(now=True) is None
+    # the port is closed now: refused, as when the process behind it died
+    assert watch.lost() is None and watch.lost() is None  # two strikes
+    assert watch.lost() == f"the test's GCS at 127.0.0.1:{port} stopped answering"
+    assert ClusterWatch([Endpoint("x", "127.0.0.1", port)], interval=0.0).lost(now=True) is not None
+    assert ClusterWatch([]).lost(now=True) is None  # nothing known to probe: never lost
+
+
+class LosesItsCluster(InlineExecutor):
+    """Runs ``before`` trials in process, then the cluster is gone."""
+
+    def __init__(self, trial: Any, before: int) -> None:
+        super().__init__(trial)
+        self.before = before
+
+    def next_result(self) -> Any:
+        if self.before == 0:
+            raise WorkersLost("the Ray cluster was lost: the test's GCS stopped answering")
+        self.before -= 1
+        return super().next_result()
+
+
+def test_a_lost_executor_keeps_the_run_and_says_how_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gnas.search.run as run_module
+
+    build = run_module.build_executor
+
+    def losing(name: str, context: Any, controller: Any, *args: Any, **kwargs: Any) -> Any:
+        inline = build("inline", context, controller, *args, **kwargs)
+        return LosesItsCluster(inline.trial, before=2)
+
+    config = tiny_search_config(tmp_path)
+    config["search"].update(max_trials=4, final={"top_k": 0})
+    path = tmp_path / "search.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = tmp_path / "runs" / "lost"
+    monkeypatch.setattr(run_module, "build_executor", losing)
+    flags = ["--device", "cpu", "--executor", "inline"]
+    result = CliRunner().invoke(
+        app, ["search", str(path), "--out", str(run.parent), "--name", "lost", *flags]
+    )
+    assert result.exit_code == EXIT_WORKERS_LOST, result.output
+    assert result.output.strip().splitlines()[-1].startswith("error: the Ray cluster was lost")
+    assert f"the 2 finished trial(s) are kept in {run / 'trials.jsonl'}" in result.output
+    assert len(trained(logged(run))) == 2
+    monkeypatch.setattr(run_module, "build_executor", build)
+    resumed = CliRunner().invoke(app, ["search", "--resume", str(run), *flags])
+    assert resumed.exit_code == 0 and "stopped by max_trials" in resumed.output, resumed.output
+    assert len(trained(logged(run))) == 4

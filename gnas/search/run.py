@@ -223,6 +223,15 @@ class Session:
     stopped: str = ""  # why the search loop ended before a resume (then only the final stage is left)
 
 
+def _resumable(exc: WorkersLost, run_path: Path, records: list[TrialRecord]) -> WorkersLost:
+    """The loss, with what was kept and how to go on."""
+    kept = sum(record.cached_from is None for record in records)
+    return WorkersLost(
+        f"{exc}; the {kept} finished trial(s) are kept in {run_path / TRIALS}; once Ray is back, "
+        f"go on with: gnas search --resume {run_path}"
+    )
+
+
 def run_session(
     session: Session,
     data: SearchData,
@@ -257,16 +266,19 @@ def run_session(
             state.cache.setdefault(key, (record.candidate.trial, record.result))
             state.trained += 1
     logged = {r.candidate.trial: (r.candidate, r.result) for r in outcome.records}
-    runner = build_executor(
-        executor_name(executor),
-        context,
-        controller,
-        settings,
-        file.workers,
-        device=device,
-        ray_address=ray_address,
-        run_path=session.run_path,
-    )
+    try:
+        runner = build_executor(
+            executor_name(executor),
+            context,
+            controller,
+            settings,
+            file.workers,
+            device=device,
+            ray_address=ray_address,
+            run_path=session.run_path,
+        )
+    except WorkersLost as exc:  # the cluster died while the workers started
+        raise _resumable(exc, session.run_path, outcome.records) from None
     log = RunLog(session.run_path)
     observers = trial_observers(  # study.db for optuna-dashboard; TensorBoard curves
         session.run_path, controller, objectives, file, session.tensorboard, past=session.records
@@ -328,12 +340,7 @@ def run_session(
     except KeyboardInterrupt:
         outcome.stop_reason = "interrupted"
     except WorkersLost as exc:  # every finished trial is logged and the checkpoint is current
-        kept = sum(record.cached_from is None for record in outcome.records)
-        where = session.run_path
-        raise WorkersLost(
-            f"{exc}; the {kept} finished trial(s) are kept in {where / TRIALS}; once Ray is back, "
-            f"go on with: gnas search --resume {where}"
-        ) from None
+        raise _resumable(exc, session.run_path, outcome.records) from None
     finally:
         runner.shutdown()
         log.close()
