@@ -72,6 +72,28 @@ def _evaluator(
     return ranking_evaluator(split, heldout, exclude, training, device)
 
 
+def check_baseline(
+    name: str,
+    grid: Mapping[str, Any],
+    train: sp.csr_matrix,
+    training: TrainingSpec,
+    device: torch.device,
+    memory_limit: float | None = None,
+) -> tuple[type[Baseline], list[dict[str, float]]]:
+    """The model class and grid points, once the name, the hyperparameters and the memory need are
+    checked (a one-line :class:`GnasError` otherwise); nothing is allocated."""
+    try:
+        model_class = baseline_class(name)
+        points = grid_points(name, grid)
+    except ValueError as exc:
+        raise GnasError(f"baseline: {exc}") from None
+    num_users, num_items = train.shape
+    check_baseline_fits(
+        model_class, points, num_users, num_items, train.nnz, device, memory_limit, training.eval_batch_size
+    )
+    return model_class, points
+
+
 def fit_and_score(
     name: str,
     grid: Mapping[str, Any],
@@ -92,17 +114,9 @@ def fit_and_score(
     An unknown name or hyperparameter, or a grid that would not fit ``device``'s memory (or
     ``memory_limit`` bytes), is a one-line :class:`GnasError` before anything is fitted.
     """
-    try:
-        model_class = baseline_class(name)
-        points = grid_points(name, grid)
-    except ValueError as exc:
-        raise GnasError(f"baseline: {exc}") from None
     device = torch.device(device)
     train = train_matrix(split)
-    num_users, num_items = train.shape
-    check_baseline_fits(
-        model_class, points, num_users, num_items, train.nnz, device, memory_limit, training.eval_batch_size
-    )
+    model_class, points = check_baseline(name, grid, train, training, device, memory_limit)
     valid_eval = _evaluator(split, VALID, (TRAIN,), training, device)
     metric = training.metric
     started = time.perf_counter()

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from gnas import threads
-from gnas.baselines.fit import BaselineResult, GridPoint, fit_and_score
+from gnas.baselines.fit import BaselineResult, GridPoint, check_baseline, fit_and_score, train_matrix
 from gnas.data.registry import load_dataset
 from gnas.data.split import split_interactions
 from gnas.device import resolve_device
@@ -58,6 +58,14 @@ def train_baseline(
     new_run_path(out, name or spec.name, exact=name is not None)  # a taken --name fails before fitting
     split = split_interactions(load_dataset(spec.dataset, data_dir), spec.split)
     threads.configure(work=split.sizes()["train"])
+    check_baseline(
+        spec.baseline.model,
+        spec.baseline.grid,
+        train_matrix(split),
+        spec.training,
+        torch_device,
+        memory_limit,
+    )
     with new_run_dir(out, name or spec.name, exact=name is not None) as run:
         result = fit_and_score(
             spec.baseline.model,
