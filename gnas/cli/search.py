@@ -74,6 +74,7 @@ def search(
 
     A stopped or killed search goes on with --resume RUN (same trials as if it had never stopped).
     """
+    from gnas.report.baselines import baseline_verdict, baselines_table
     from gnas.report.document import final_table, leaderboard_table
     from gnas.report.final_stage import final_rows, final_verdict
     from gnas.report.leaderboard import leaderboard_rows
@@ -83,6 +84,7 @@ def search(
     from gnas.search.run import search as run_search
     from gnas.search.runfolder import spec_search_file
     from gnas.space import decode, load_search_file, summarize
+    from gnas.spec import BaselineSpec
 
     if resume is not None and (name is not None or seed is not None or out is not None):
         raise GnasError("--resume continues RUN in place with its own seed: drop --name, --out and --seed")
@@ -111,10 +113,17 @@ def search(
     )
     task = progress.add_task("search", total=settings.max_trials, stage="trials", status="", start=False)
 
-    def on_trial(event: SearchProgress) -> None:
+    def start_progress() -> None:
         if not progress.live.is_started:
             progress.start()
             progress.start_task(task)
+
+    def on_baseline(spec: BaselineSpec) -> None:
+        start_progress()
+        progress.update(task, stage="baselines", status=f"fitting {spec.model} beside the search")
+
+    def on_trial(event: SearchProgress) -> None:
+        start_progress()
         if event.stage == "final":
             run = event.record.candidate
             status = f"full budget, seed {run.seed}: {escape(run.origin)}"
@@ -142,6 +151,7 @@ def search(
                 tensorboard=tensorboard,
                 executor=executor,
                 ray_address=ray_address,
+                on_baseline=on_baseline,
             )
         else:
             outcome = run_search(
@@ -156,6 +166,7 @@ def search(
                 tensorboard=tensorboard,
                 executor=executor,
                 ray_address=ray_address,
+                on_baseline=on_baseline,
             )
     except WorkersLost as exc:  # the run folder is kept and resumes: not a bad input (exit 2)
         progress.stop()
@@ -175,6 +186,14 @@ def search(
         console.print(rich_table(final_table(final_rows(outcome.final), objectives), title))
     best = outcome.best.candidate.trial if outcome.best is not None else None
     for line in final_verdict(outcome.final, objectives, best):
+        console.print(line, highlight=False, soft_wrap=True)
+    if outcome.baselines:
+        title = "baselines on the same split (fit on train, chosen on validation)"
+        console.print(rich_table(baselines_table(outcome.baselines, primary), title))
+    for line in [
+        *baseline_verdict(outcome.baselines, outcome.final, outcome.best, objectives),
+        *outcome.baselines_skipped,
+    ]:
         console.print(line, highlight=False, soft_wrap=True)
     if settings.final.top_k and settings.trial_budget is None:
         console.print(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gnas.errors import GnasError
 from gnas.report import analysis, figures
+from gnas.report.baselines import baseline_verdict, baselines_table
 from gnas.report.document import (
     Document,
     Image,
@@ -25,6 +26,8 @@ from gnas.report.leaderboard import LeaderRow, leaderboard_rows
 from gnas.report.load import ReportRun, load_report_run
 from gnas.report.markdown import render_markdown
 from gnas.runs import write_text
+from gnas.search.baselines import read_baselines
+from gnas.search.ranking import leaderboard
 
 FORMATS = ("html", "md")
 REPORT_DIR = "report"
@@ -122,6 +125,20 @@ def build_report(
                 f"with {seeds} seed(s) each; the best mean validation {primary.metric} wins (* marks it). "
                 + verdict,
                 [final_table(final_rows(final), objectives)],
+            )
+        )
+    stored = read_baselines(main.path)
+    if stored is not None and stored[0]:
+        scores, skipped = stored
+        best_record = next(iter(leaderboard(main.records, objectives)), None)
+        said = [*baseline_verdict(scores, final, best_record, objectives), *skipped]
+        text = " ".join(f"{line[0].upper()}{line[1:]}." for line in said)
+        sections.append(
+            Section(
+                "Baselines",
+                "Closed-form models fitted on the same split's training part, each hyperparameter chosen "
+                f"on validation (test is not read). {text}",
+                [baselines_table(scores, primary.metric)],
             )
         )
     written = [

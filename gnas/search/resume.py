@@ -27,10 +27,12 @@ import gnas
 from gnas.errors import GnasError
 from gnas.runs import run_lock, write_text
 from gnas.search.base import Budget
+from gnas.search.baselines import plan_baselines
 from gnas.search.checkpoint import CONTROLLER_STATE, load_checkpoint, restore_rng
 from gnas.search.objectives import Objectives
 from gnas.search.registry import build_controller
 from gnas.search.run import (
+    OnBaseline,
     OnTrial,
     SearchData,
     SearchOutcome,
@@ -63,6 +65,7 @@ def resume(
     tensorboard: bool = False,
     executor: str | None = None,
     ray_address: str | None = None,
+    on_baseline: OnBaseline | None = None,
 ) -> SearchOutcome:
     """Continue the search in ``run_dir``. ``file`` (default: the run's own spec) and the overrides
     (``None``: keep) must match the run's spec apart from budgets and workers unless ``force``."""
@@ -94,6 +97,7 @@ def resume(
             raise GnasError(f"{run_dir / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
         _check_fits(run_dir, file, objectives, records)
         data = SearchData.load(file, data_dir, device, executor)
+        baselines = plan_baselines(settings.baselines, data.split, file.training)
         search_controller = build_controller(
             settings, file.space, objectives, file.seed, Budget(), run_dir, resume=True
         )
@@ -129,8 +133,17 @@ def resume(
             checkpoint.elapsed,
             tensorboard,
             stopped="" if raised else checkpoint.stopped,
+            baselines=baselines,
         )
-        return run_session(session, data, on_trial, executor=executor, device=device, ray_address=ray_address)
+        return run_session(
+            session,
+            data,
+            on_trial,
+            executor=executor,
+            device=device,
+            ray_address=ray_address,
+            on_baseline=on_baseline,
+        )
 
 
 def _check_version(run_dir: Path, stored: dict[str, Any], force: bool) -> None:

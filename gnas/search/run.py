@@ -22,6 +22,7 @@ import yaml
 from gnas import threads
 from gnas.data.graph import TrainGraph
 from gnas.data.interactions import TRAIN, VALID
+from gnas.data.split import Split
 from gnas.device import resolve_device
 from gnas.errors import GnasError
 from gnas.execution.base import WorkersLost
@@ -29,6 +30,13 @@ from gnas.report.final_stage import final_rows
 from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import new_run_path, run_lock, write_text
 from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.baselines import (
+    BaselinePlan,
+    BaselineScore,
+    baselines_frame,
+    baselines_of_run,
+    plan_baselines,
+)
 from gnas.search.budgets import screening_training
 from gnas.search.checkpoint import Checkpoint
 from gnas.search.driver import DriveState, drive
@@ -44,12 +52,14 @@ from gnas.search.runlog import TRIALS, RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
 from gnas.search.trial import TrialContext
 from gnas.space import SearchFile, architecture_mapping, decode
+from gnas.spec import BaselineSpec
 from gnas.text.build import item_features
 from gnas.text.features import ItemFeatures
 from gnas.train import prepare_graph, ranking_evaluator, versions
 from gnas.training.metrics import RankingEvaluator, parse_metric
 
 OnTrial = Callable[["SearchProgress"], None]
+OnBaseline = Callable[[BaselineSpec], None]
 
 
 @dataclass
@@ -76,6 +86,8 @@ class SearchOutcome:
     best: TrialRecord | None = None
     stop_reason: str = ""
     final: list[Standing] = field(default_factory=list)
+    baselines: list[BaselineScore] = field(default_factory=list)
+    baselines_skipped: list[str] = field(default_factory=list)
 
     @property
     def winner(self) -> Standing | None:
@@ -108,6 +120,9 @@ def _write_summary(outcome: SearchOutcome, file: SearchFile, objectives: Objecti
     if outcome.final:
         table = pd.DataFrame([row.as_dict(objectives) for row in final_rows(outcome.final)])
         write_text(outcome.run_dir / "final.csv", table.to_csv(index=False))
+    if outcome.baselines:
+        frame = pd.DataFrame(baselines_frame(outcome.baselines))
+        write_text(outcome.run_dir / "baselines.csv", frame.to_csv(index=False))
     ranked = outcome.leaderboard(objectives, top=1)
     won = outcome.winner
     if won is not None:
@@ -149,15 +164,18 @@ def search(
     tensorboard: bool = False,
     executor: str | None = None,
     ray_address: str | None = None,
+    on_baseline: OnBaseline | None = None,
 ) -> SearchOutcome:
     """Run a whole search in a new run folder (``out/<name>``, or ``out/<file name>-<time>``) and
-    return its trials, best trial and why it stopped (``tensorboard``: curves in ``RUN/tensorboard``)."""
+    return its trials, best trial and why it stopped (``tensorboard``: curves in ``RUN/tensorboard``;
+    ``on_baseline`` is told each baseline as its fit starts)."""
     if tensorboard:
         require_tensorboard()
     objectives = Objectives.from_specs(settings.objectives, settings.constraints)
     file = for_objectives(file, objectives, file.seed if seed is None else seed)
     run_path = new_run_path(out, name or file.name, exact=name is not None)
     data = SearchData.load(file, data_dir, device, executor)
+    baselines = plan_baselines(settings.baselines, data.split, file.training)
     try:
         run_path.mkdir(parents=True)
     except FileExistsError:
@@ -171,10 +189,18 @@ def search(
         except BaseException:
             shutil.rmtree(run_path, ignore_errors=True)
             raise
-        session = Session(file, settings, objectives, controller, run_path, tensorboard=tensorboard)
+        session = Session(
+            file, settings, objectives, controller, run_path, tensorboard=tensorboard, baselines=baselines
+        )
         try:
             return run_session(
-                session, data, on_trial, executor=executor, device=device, ray_address=ray_address
+                session,
+                data,
+                on_trial,
+                executor=executor,
+                device=device,
+                ray_address=ray_address,
+                on_baseline=on_baseline,
             )
         except BaseException as exc:
             empty = not (run_path / TRIALS).stat().st_size
@@ -190,6 +216,7 @@ class SearchData:
 
     graph: TrainGraph
     valid: RankingEvaluator
+    split: Split
     text: ItemFeatures | None = None
 
     @classmethod
@@ -205,7 +232,7 @@ class SearchData:
         text = None
         if file.space.may_fuse_text():
             text = item_features(split, file.dataset.text, device=device).features
-        return cls(graph.to(torch_device), valid, text)
+        return cls(graph.to(torch_device), valid, split, text)
 
 
 @dataclass
@@ -221,6 +248,7 @@ class Session:
     elapsed: float = 0.0
     tensorboard: bool = False
     stopped: str = ""  # why the search loop ended before a resume (then only the final stage is left)
+    baselines: BaselinePlan = field(default_factory=lambda: BaselinePlan(()))
 
 
 def _resumable(exc: WorkersLost, run_path: Path, records: list[TrialRecord]) -> WorkersLost:
@@ -240,6 +268,7 @@ def run_session(
     executor: str | None = None,
     device: str = "auto",
     ray_address: str | None = None,
+    on_baseline: OnBaseline | None = None,
 ) -> SearchOutcome:
     """Drive the session's controller to a stop, logging every trial and checkpointing every change,
     then run the final stage on the same executor; ``executor`` (ray or inline), ``device`` and
@@ -258,6 +287,9 @@ def run_session(
         final_training=file.training,
     )
     outcome = SearchOutcome(session.run_path, list(session.records))
+    outcome.baselines, outcome.baselines_skipped = baselines_of_run(
+        session.run_path, session.baselines, data.split, file.training, seed=file.seed, on_fit=on_baseline
+    )
     outcome.best = next(iter(outcome.leaderboard(objectives, top=1)), None)
     state = DriveState(stop_reason=session.stopped)
     for record in outcome.records:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gnas.errors import GnasError
-from gnas.spec import describe_validation_error
+from gnas.spec import BaselineSpec, describe_validation_error
 from gnas.training.metrics import parse_metric
 
 COST_METRICS = ("params", "latency", "train_time")
@@ -165,6 +165,17 @@ class SearchSettings(_Strict):
     optuna: OptunaSpec = Field(default_factory=OptunaSpec)
     trial_budget: TrialBudgetSpec | None = Field(None, description="None: trials train the training: budget")
     final: FinalSpec = Field(default_factory=FinalSpec)
+    baselines: list[BaselineSpec] | None = Field(
+        None, description="fitted beside the result; None: popularity, itemknn and ease (where it fits)"
+    )
+
+    @field_validator("baselines", mode="before")
+    @classmethod
+    def _baseline_names(cls, value: object) -> object:
+        """A bare model name stands for ``{model: NAME}`` (its default hyperparameters)."""
+        if isinstance(value, list):
+            return [{"model": entry} if isinstance(entry, str) else entry for entry in value]
+        return value
 
     @field_validator("time_budget", mode="before")
     @classmethod
