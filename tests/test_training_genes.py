@@ -224,6 +224,7 @@ def test_each_trial_trains_with_its_own_training_genes(
 
     monkeypatch.setattr(trial_module, "fit", recording_fit)
     config = tiny_training_search(tmp_path)
+    config["search"]["final"] = {"top_k": 0}  # screening trials only: one fit per trial
     file = parse_search_file(config, "tiny.yaml")
     settings = SearchSettings.model_validate(config["search"])
     outcome = search(file, settings, out=tmp_path / "runs", device="cpu")
