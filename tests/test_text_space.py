@@ -75,4 +75,4 @@ def test_ready_files() -> None:
     for key in FUSION_GENES[1:]:
         data["space"].pop(key)
     fused, plain = count_architectures(search.space), count_architectures(parse_space(data["space"]))
-    assert fused == plain * (1 + 3 * 4 * (1 + 2 * 3) * 2)
+    assert fused == plain * (1 + 3 * 5 * (1 + 2 * 3) * 2)  # 3 places x 5 operators x 7 projections x 2
