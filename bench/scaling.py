@@ -1,6 +1,6 @@
 """Benchmark: trials per hour on Ray workers with 1 and 2 workers, and the per-trial overhead.
 
-A fixed list of 8 candidates of search_spaces/quickstart.yaml (sampled once, seeded) trains on
+A fixed list of 8 candidates of bench/spaces/quickstart504.yaml (sampled once, seeded) trains on
 ml-latest-small with a short budget (--epochs) through the search loop (``drive``) and the Ray
 executor, once with ``max_concurrent: 1`` and once with 2 (one CPU and one torch thread per
 trial). Trials per hour count from the first submission to the last result (Ray's start-up is
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
 
-    file = load_search_file(ROOT / "search_spaces" / "quickstart.yaml")
+    file = load_search_file(ROOT / "bench" / "spaces" / "quickstart504.yaml")
     objectives = Objectives.from_specs(file.search.objectives)
     file = for_objectives(file, objectives, file.seed)
     data = SearchData.load(file, args.data_dir, "cpu", executor="ray")

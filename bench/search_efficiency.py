@@ -1,6 +1,6 @@
 """Benchmark: evolution, TPE and random search at equal trial budgets on ml-latest-small.
 
-For each controller and seed, runs a search over search_spaces/quickstart.yaml (training shortened by
+For each controller and seed, runs a search over bench/spaces/quickstart504.yaml (training shortened by
 --epochs) and records the best validation NDCG@20 after n trials. Prints the mean over seeds per n,
 and how many trials evolution and TPE need to reach random's final best. With matplotlib installed
 (`pip install -e '.[bench]'`), also writes the curves to --plot.
@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10, help="max_epochs per trial")
-    parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
+    parser.add_argument("--space", type=Path, default=Path("bench/spaces/quickstart504.yaml"))
     parser.add_argument(
         "--population", type=int, default=None, help="evolution's population (default: its own)"
     )

@@ -7,7 +7,7 @@ settings, --epochs as max_epochs) and scored on validation. The table is appende
 run it again to continue after a stop.
 
 Usage: GNAS_DATA_DIR=../shared/datasets python bench/search_table.py [--epochs 10]
-           [--space search_spaces/quickstart.yaml] [--table bench/results/quickstart-e10.csv]
+           [--space bench/spaces/quickstart504.yaml] [--table bench/results/quickstart-e10.csv]
            [--workers 2] [--device cuda]
        (--workers N trains N architectures at a time, one process each; on a GPU they share it)
 """
@@ -96,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--space", type=Path, default=Path("search_spaces/quickstart.yaml"))
+    parser.add_argument("--space", type=Path, default=Path("bench/spaces/quickstart504.yaml"))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--table", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=1, help="processes training at a time")

@@ -26,7 +26,7 @@ from gnas.search.settings import EvolutionSpec, FidelitySpec, ObjectiveSpec, Sea
 from gnas.space import SearchSpace, decode, load_search_file, parse_space
 
 ROOT = Path(__file__).resolve().parent.parent
-QUICK = load_search_file(ROOT / "search_spaces" / "quickstart.yaml").space
+QUICK = load_search_file(ROOT / "bench" / "spaces" / "quickstart504.yaml").space
 GAT = load_search_file(ROOT / "search_spaces" / "gat.yaml").space
 NDCG = Objectives.from_specs([ObjectiveSpec(metric="ndcg@20")])
 TWO = Objectives.from_specs(

@@ -30,7 +30,7 @@ from gnas.space import FILLER, SearchSpace, canonical, decode, load_search_file,
 
 ROOT = Path(__file__).resolve().parents[1]
 GAT = load_search_file(ROOT / "search_spaces/gat.yaml").space
-QUICK = load_search_file(ROOT / "search_spaces/quickstart.yaml").space
+QUICK = load_search_file(ROOT / "bench/spaces/quickstart504.yaml").space
 NDCG = Objectives.from_specs([ObjectiveSpec(metric="ndcg@20")])
 TWO = Objectives.from_specs(
     [ObjectiveSpec(metric="ndcg@20"), ObjectiveSpec(metric="params", direction="minimize")]

@@ -19,7 +19,7 @@ from gnas.search.settings import ObjectiveSpec
 from gnas.space import load_search_file, sample_distinct
 
 TESTS = Path(__file__).resolve().parent
-QUICK = load_search_file(TESTS.parent / "search_spaces" / "quickstart.yaml").space
+QUICK = load_search_file(TESTS.parent / "bench" / "spaces" / "quickstart504.yaml").space
 NDCG = Objectives.from_specs([ObjectiveSpec(metric="ndcg@20")])
 
 

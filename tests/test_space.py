@@ -222,13 +222,14 @@ def test_search_file_sections_and_unknown_top_level_keys() -> None:
 def test_ready_spaces() -> None:
     quick = load_search_file(ROOT / "search_spaces/quickstart.yaml")
     assert quick.dataset.name == "ml-latest-small" and quick.split.ratios == (0.8, 0.1, 0.1)
-    assert quick.split.seed == 2020 and quick.training.max_epochs == 30 and quick.training.patience == 5
-    # 2 embeddings x 3 combines x sum over 1..3 layers of (lightgcn + gcn + gat x 2 heads)^n
-    assert (
-        count_architectures(quick.space)
-        == 6 * (4 + 4**2 + 4**3)
-        == len(enumerate_architectures(quick.space) or ())
-    )
+    assert quick.split.seed == 2020 and quick.training.max_epochs == 200 and quick.training.patience == 10
+    budget = quick.search.trial_budget
+    assert budget is not None and (budget.max_epochs, budget.patience) == (30, 5)
+    # 2 embeddings x 2 combines x 2 scores x 2 fusions x sum over 1..3 layers of 3 convs^n, times the
+    # training genes: 2 lr x 2 weight decays x (bpr + softmax at 2 temperatures)
+    architectures = 16 * (3 + 3**2 + 3**3)
+    assert len(enumerate_architectures(quick.space) or ()) == architectures
+    assert count_architectures(quick.space) == architectures * 12
     gat = load_search_file(ROOT / "search_spaces/gat.yaml")
     common = 5 * 4 * 2 * 3  # activation, dropout, residual, norm
     per_layer = (
@@ -320,9 +321,10 @@ def test_format_count_and_rows() -> None:
     assert format_count(math.inf).startswith("infinite")
     space = parse_space(yaml.safe_load((ROOT / "search_spaces/quickstart.yaml").read_text())["space"])
     rows = {row.dimension: row for row in dimension_rows(space)}
-    assert rows["layers.heads"].values == "choice [1, 2]" and rows["layers.heads"].when == "conv = gat"
+    assert rows["fusion_op"].values == "choice [residual]" and rows["fusion_op"].when == "fusion = input"
     assert rows["layers.norm"].values == "none (default)" and rows["num_layers"].values == "int 1..3"
-    assert len(rows) == 10 + 10  # shared layers: one row per layer field
+    assert rows["training.temperature"].when == "loss = softmax"
+    assert len(rows) == 10 + 10 + 5  # shared layers: one row per layer field; 5 training genes
 
 
 def test_readme_example_is_a_valid_search_file() -> None:

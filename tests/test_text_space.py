@@ -67,7 +67,7 @@ def test_ready_files() -> None:
     assert point.dataset.text.fields == ["title", "genres"] and point.dataset.text.tags == "none"
     search = load_search_file(ROOT / "search_spaces" / "gat_text_search.yaml")
     assert search.space.may_fuse_text()
-    assert not load_search_file(ROOT / "search_spaces" / "quickstart.yaml").space.may_fuse_text()
+    assert not load_search_file(ROOT / "bench" / "spaces" / "quickstart504.yaml").space.may_fuse_text()
     by_key = {param.key: param for param in search.space.params}
     assert [c.field for c in by_key["fusion_dim"].when] == ["fusion_layers"]
     data = yaml.safe_load((ROOT / "search_spaces" / "gat_text_search.yaml").read_text())
