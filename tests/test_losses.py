@@ -62,6 +62,9 @@ def test_shared_negatives_mask_training_pairs() -> None:
     assert items.shape == (1000,) and set(items.tolist()) == {0, 1, 2, 3, 4}
     mask = sampler.is_positive(torch.tensor([0, 1])[:, None], torch.tensor([2, 3, 4])[None, :])
     assert mask.tolist() == [[True, True, False], [True, False, False]]
+    batch = torch.tensor([1, 0, 1, 1, 0])  # the per-batch mask: rows follow the batch's repeated users
+    rows = sampler.excluded(batch, torch.tensor([2, 3, 4]))
+    assert rows.tolist() == [mask[user].tolist() for user in batch.tolist()]
 
 
 def test_softmax_training_learns_taste_groups() -> None:

@@ -71,7 +71,7 @@ def batch_loss(
             user_emb[users],
             item_emb[pos],
             item_emb[negatives],
-            sampler.is_positive(users[:, None], negatives[None, :]),
+            sampler.excluded(users, negatives),
             model.layer0(users, torch.cat([pos, negatives])),
             spec.weight_decay,
             spec.temperature,
