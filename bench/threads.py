@@ -32,8 +32,6 @@ from pathlib import Path
 
 import yaml
 
-import gnas  # noqa: F401  (before torch: the policy's OpenMP wait policy; GNAS_THREADS=off: none)
-
 ROOT = Path(__file__).resolve().parents[1]
 GNAS = str(Path(sys.executable).with_name("gnas"))  # the venv's entry point
 VARIANTS = {"today": {"GNAS_THREADS": "off"}, "policy": {}}

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gnas import threads as _threads
-
 __version__ = "0.1.0"
-
-# OpenMP reads its wait policy when torch loads it: set before anything imports torch (gnas/threads.py)
-_threads.prefer_passive_wait()
 
 if TYPE_CHECKING:
     from gnas.inference import TrainedModel, load_model

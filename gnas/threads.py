@@ -10,8 +10,9 @@ one busy process, against 1.5x with one thread. So the policy:
 - otherwise one thread per CPU this process may use (affinity, cgroup v2 ``cpu.max`` or v1
   ``cpu.cfs_quota_us``) that other processes leave idle when it starts (``/proc/stat``), and one
   thread for a graph too small to gain from a second;
-- OpenMP threads sleep rather than spin while they wait (``OMP_WAIT_POLICY=PASSIVE``, set when gnas is
-  imported, before torch loads OpenMP), so load that arrives later costs a share of a core, not a stall.
+- OpenMP's wait policy is left as it is: ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep instead of spinning)
+  would soften load that arrives after the start, but it made the idle 2-thread run 1.2-1.6x slower
+  (bench/threads.py, BENCHMARKS.md), so it is the user's to set.
 
 ``GNAS_THREADS=off`` leaves all of it to torch and OpenMP (today's defaults, for benchmarks).
 :func:`decide` is a pure function of :class:`ThreadInputs`; :func:`configure` reads the machine,
@@ -23,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -39,7 +39,6 @@ AUTO = "auto"
 # (bench/threads.py --crossover; see BENCHMARKS.md).
 SMALL_WORK = 20_000
 _SAMPLE_SECONDS = 0.1
-_WAIT_VARIABLES = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
 
 
 @dataclass(frozen=True)
@@ -134,18 +133,6 @@ def decide(inputs: ThreadInputs) -> ThreadDecision:
 
 def _decision(count: int, source: str, reason: str) -> ThreadDecision:
     return ThreadDecision(intra_op=count, inter_op=count, source=source, reason=reason)
-
-
-def prefer_passive_wait(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    """Make OpenMP threads sleep while they wait, unless the user chose a policy or ``GNAS_THREADS=off``.
-
-    OpenMP reads these variables when torch loads it, so this runs when gnas is imported; after torch
-    it changes nothing (:func:`wait_policy` then says so).
-    """
-    if environ.get(ENV, "").strip().lower() == OFF or "torch" in sys.modules:
-        return
-    for key, value in _WAIT_VARIABLES.items():
-        environ.setdefault(key, value)
 
 
 def wait_policy(environ: Mapping[str, str] = os.environ) -> str:

@@ -175,3 +175,18 @@ def test_an_unknown_baseline_is_one_line(tmp_path: Path) -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "search.baselines" in lines[0] and "nope" in lines[0], result.output
     assert not out.exists()
+
+
+def test_resuming_a_run_from_before_the_final_stage_and_baselines_adds_neither(
+    tmp_path: Path, fitted_calls: list[dict[str, Any]]
+) -> None:
+    file = parse_search_file(tiny_search_config(tmp_path), "tiny.yaml")
+    outcome = search(file, settings(baselines=[]), out=tmp_path / "runs", device="cpu", executor="inline")
+    spec_path = outcome.run_dir / "spec.yaml"
+    spec = yaml.safe_load(spec_path.read_text())
+    del spec["search"]["final"], spec["search"]["baselines"]  # as a spec.yaml written before them
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    (outcome.run_dir / BASELINES_FILE).unlink()
+    resumed = resume(outcome.run_dir, max_trials=3, device="cpu", executor="inline")
+    assert resumed.stop_reason == "max_trials" and resumed.final == [] and resumed.baselines == []
+    assert fitted_calls == [] and not (outcome.run_dir / "final.jsonl").exists()

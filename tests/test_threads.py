@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,21 +100,6 @@ def test_cgroup_v1_quota(tmp_path: Path) -> None:
     unlimited = {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}
     assert _cgroup(tmp_path / "b", "1:cpu:/\n", unlimited) is None
     assert _cgroup(tmp_path / "c", "", {}) is None
-
-
-def test_passive_wait_only_before_torch_and_never_over_the_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    environ: dict[str, str] = {}
-    threads.prefer_passive_wait(environ)
-    assert environ == {}  # torch is loaded in this process: OpenMP has read its variables already
-    monkeypatch.delitem(sys.modules, "torch")
-    threads.prefer_passive_wait(environ)
-    assert environ == {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
-    mine = {"OMP_WAIT_POLICY": "ACTIVE"}
-    threads.prefer_passive_wait(mine)
-    assert mine["OMP_WAIT_POLICY"] == "ACTIVE"
-    off = {threads.ENV: "off"}
-    threads.prefer_passive_wait(off)
-    assert off == {threads.ENV: "off"}
 
 
 def test_configure_applies_and_off_leaves_torch_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,8 +8,6 @@ before the final stage existed). A candidate's own training genes (lr, loss, ...
 
 from __future__ import annotations
 
-from typing import Any
-
 from gnas.search.settings import TrialBudgetSpec
 from gnas.space import Genotype, SearchSpace, training_overrides
 from gnas.spec import TrainingSpec
@@ -20,12 +18,6 @@ def screening_training(training: TrainingSpec, budget: TrialBudgetSpec | None) -
     return training if budget is None else training.model_copy(update=budget.overrides())
 
 
-def candidate_overrides(space: SearchSpace, genotype: Genotype) -> dict[str, Any]:
-    """The training settings the genotype itself sets: the one place the space's training genes
-    (``gnas.space.training_overrides``) plug into the search's trials, final runs and exports."""
-    return training_overrides(space, genotype)
-
-
 def candidate_training(training: TrainingSpec, space: SearchSpace, genotype: Genotype) -> TrainingSpec:
     """How the candidate trains: ``training`` (a screening or the full budget), then its own genes."""
-    return training.model_copy(update=candidate_overrides(space, genotype))
+    return training.model_copy(update=training_overrides(space, genotype))

@@ -20,13 +20,12 @@ import yaml
 
 from gnas.errors import GnasError
 from gnas.outfile import write_text_atomic
-from gnas.search.budgets import candidate_overrides
 from gnas.search.final import FinalRun, Standing, plan, read_final, standings, winner
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard, pareto_front
 from gnas.search.runfolder import spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials
-from gnas.space import SearchFile, decode, train_config
+from gnas.space import SearchFile, decode, train_config, training_overrides
 from gnas.spec import parse_train_spec
 
 
@@ -180,7 +179,7 @@ def trial_yaml(file: SearchFile, run_name: str, choice: Choice, objectives: Obje
     """The ``gnas train`` file of the chosen trial, with a comment saying where it comes from."""
     record, final = choice.record, choice.final
     genotype = record.candidate.genotype
-    overrides = candidate_overrides(file.space, genotype)  # the full budget, then the candidate's genes
+    overrides = training_overrides(file.space, genotype)  # the full budget, then the candidate's genes
     config = train_config(file, decode(file.space, genotype), choice.name, overrides)
     trial_budget = file.search.trial_budget.overrides() if file.search.trial_budget else None
     config["search_result"] = search_result(run_name, record, objectives, final, trial_budget)

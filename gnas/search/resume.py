@@ -27,7 +27,7 @@ import gnas
 from gnas.errors import GnasError
 from gnas.runs import run_lock, write_text
 from gnas.search.base import Budget
-from gnas.search.baselines import plan_baselines
+from gnas.search.baselines import BaselinePlan, plan_baselines, read_baselines
 from gnas.search.checkpoint import CONTROLLER_STATE, load_checkpoint, restore_rng
 from gnas.search.objectives import Objectives
 from gnas.search.registry import build_controller
@@ -41,7 +41,7 @@ from gnas.search.run import (
     resolved_spec,
     run_session,
 )
-from gnas.search.runfolder import RECORD_ONLY, SPEC, read_spec, spec_search_file
+from gnas.search.runfolder import ABSENT_SEARCH_SETTINGS, RECORD_ONLY, SPEC, read_spec, spec_search_file
 from gnas.search.runlog import TRIALS, TrialRecord, read_trials, repair_trials
 from gnas.search.settings import SearchSettings
 from gnas.search.tensorboard import require_tensorboard
@@ -97,7 +97,10 @@ def resume(
             raise GnasError(f"{run_dir / TRIALS}: not a trial log ({type(exc).__name__}: {exc})") from None
         _check_fits(run_dir, file, objectives, records)
         data = SearchData.load(file, data_dir, device, executor)
-        baselines = plan_baselines(settings.baselines, data.split, file.training)
+        fitted = read_baselines(run_dir) is not None  # read back, not fitted again: nothing to check
+        baselines = (
+            BaselinePlan(()) if fitted else plan_baselines(settings.baselines, data.split, file.training)
+        )
         search_controller = build_controller(
             settings, file.space, objectives, file.seed, Budget(), run_dir, resume=True
         )
@@ -180,7 +183,8 @@ def _differences(stored: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     """Keys of ``spec`` (``search.*`` one level down) that differ from the stored spec, budgets and
     workers aside."""
     changed = []
-    defaults = SearchSettings().model_dump(mode="json")  # a setting newer than the run: its default ran
+    # a setting newer than the run: its default ran, or what ABSENT_SEARCH_SETTINGS says
+    defaults = SearchSettings.model_validate(ABSENT_SEARCH_SETTINGS).model_dump(mode="json")
     for key, value in spec.items():
         if key in _FREE:
             continue

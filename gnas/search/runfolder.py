@@ -11,6 +11,9 @@ from gnas.spec import load_yaml
 
 SPEC = "spec.yaml"
 RECORD_ONLY = ("source", "versions", "resumes", "threads")  # written for people, not part of the search file
+# What a search setting absent from an older run's spec.yaml means: that run had no final stage and no
+# baselines, and resuming it must not add them.
+ABSENT_SEARCH_SETTINGS: dict[str, Any] = {"final": {"top_k": 0}, "baselines": []}
 
 
 def read_spec(run_dir: Path) -> dict[str, Any]:
@@ -29,4 +32,5 @@ def spec_search_file(run_dir: Path, stored: dict[str, Any] | None = None) -> Sea
     """The search file the run ran (its seed, space, settings), from ``stored`` or ``spec.yaml``."""
     stored = read_spec(run_dir) if stored is None else stored
     kept = {key: value for key, value in stored.items() if key not in RECORD_ONLY}
+    kept["search"] = {**ABSENT_SEARCH_SETTINGS, **kept["search"]}
     return parse_search_file(kept, str(run_dir / SPEC))
