@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_torch_csr_tensor
@@ -20,6 +21,7 @@ class TrainGraph:
 
     ``edge_index`` holds every training edge in both directions; ``norm_adj`` is the symmetric
     normalised adjacency ``D^-1/2 A D^-1/2`` as a sparse CSR tensor (LightGCN's propagation matrix).
+    :meth:`item_graph` builds the item-item co-occurrence graph on first use only.
     """
 
     num_users: int
@@ -28,13 +30,24 @@ class TrainGraph:
     train_item: torch.Tensor
     edge_index: torch.Tensor
     norm_adj: torch.Tensor
+    _item_graphs: dict[int, torch.Tensor] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def num_nodes(self) -> int:
         return self.num_users + self.num_items
 
+    def item_graph(self, k: int) -> torch.Tensor:
+        """The normalised top-``k`` item co-occurrence graph of :func:`item_graph_matrix`, as an
+        ``[I, I]`` CSR tensor on this graph's device; built on first use and cached on the instance."""
+        cached = self._item_graphs.get(k)
+        if cached is None:
+            user, item = self.train_user.cpu().numpy(), self.train_item.cpu().numpy()
+            matrix = item_graph_matrix(user, item, self.num_users, self.num_items, k)
+            cached = self._item_graphs[k] = _csr_tensor(matrix).to(self.train_user.device)
+        return cached
+
     def to(self, device: torch.device | str) -> TrainGraph:
-        return TrainGraph(
+        moved = TrainGraph(
             self.num_users,
             self.num_items,
             self.train_user.to(device),
@@ -42,6 +55,8 @@ class TrainGraph:
             self.edge_index.to(device),
             self.norm_adj.to(device),
         )
+        moved._item_graphs.update({k: adj.to(device) for k, adj in self._item_graphs.items()})
+        return moved
 
 
 def build_train_graph(split: Split) -> TrainGraph:
@@ -66,3 +81,68 @@ def graph_from_edges(user: np.ndarray, item: np.ndarray, num_users: int, num_ite
         warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
         norm_adj = to_torch_csr_tensor(index, weight, size=(num_nodes, num_nodes))
     return TrainGraph(num_users, num_items, user_t, item_t, edge_index, norm_adj)
+
+
+# Co-occurrence counts materialised at once while building the item graph (bounds its peak memory).
+ITEM_GRAPH_BLOCK = 2_000_000
+
+
+def item_graph_matrix(
+    user: np.ndarray, item: np.ndarray, num_users: int, num_items: int, k: int
+) -> sp.csr_matrix:
+    r"""The symmetric normalised top-``k`` item co-occurrence graph of the (user, item) edges.
+
+    .. math::
+        C = R^\top R - \mathrm{diag}(R^\top R), \qquad
+        S = D^{-1/2} \max(C_k, C_k^\top) D^{-1/2}
+
+    ``R`` is the binary users x items matrix of the edges; ``C_k`` keeps, in each item's row, its ``k``
+    largest counts (equal counts: the lower item index first); ``D`` holds the row sums of the
+    symmetrised ``C_k`` (an item without co-occurrences gets an empty row). ``C`` is never held
+    whole: it is computed in blocks of item rows of at most :data:`ITEM_GRAPH_BLOCK` entries (or one
+    row, where a row alone has more).
+    """
+    ones = np.ones(len(user), dtype=np.int32)
+    r = sp.csr_matrix((ones, (user, item)), shape=(num_users, num_items))
+    r.sum_duplicates()
+    r.data[:] = 1
+    rt = r.T.tocsr()
+    # an item's row of C has at most as many entries as its users have items, summed
+    bound = np.cumsum(np.minimum(rt @ np.diff(r.indptr).astype(np.int64), num_items))
+    empty = np.empty(0, dtype=np.int64)
+    rows, cols, counts = [empty], [empty], [empty.astype(np.float64)]
+    start = 0
+    while start < num_items:
+        base = bound[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(bound, base + ITEM_GRAPH_BLOCK, side="right")))
+        block = (rt[start:stop] @ r).tocoo()
+        off = block.col != block.row + start
+        row, col, count = block.row[off], block.col[off], block.data[off]
+        order = np.lexsort((col, -count, row))
+        row, col, count = row[order], col[order], count[order]
+        rank = np.arange(len(row)) - np.searchsorted(row, row)
+        top = rank < k
+        rows.append(row[top] + start)
+        cols.append(col[top])
+        counts.append(count[top].astype(np.float64))
+        start = stop
+    entries = (np.concatenate(counts), (np.concatenate(rows), np.concatenate(cols)))
+    kept = sp.csr_matrix(entries, shape=(num_items, num_items))
+    sym = kept.maximum(kept.T).tocsr()
+    degree = np.asarray(sym.sum(axis=1)).ravel()
+    scale = np.zeros_like(degree)
+    scale[degree > 0] = degree[degree > 0] ** -0.5
+    normalised = sp.csr_matrix(sp.diags(scale) @ sym @ sp.diags(scale))
+    normalised.sort_indices()
+    return normalised
+
+
+def _csr_tensor(matrix: sp.csr_matrix) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(matrix.indptr.astype(np.int64)),
+            torch.from_numpy(matrix.indices.astype(np.int64)),
+            torch.from_numpy(matrix.data.astype(np.float32)),
+            size=matrix.shape,
+        )

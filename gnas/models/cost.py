@@ -27,6 +27,7 @@ from gnas.errors import GnasError
 from gnas.models.block import Block
 from gnas.models.combine import COMBINATIONS
 from gnas.models.convs import CONVS
+from gnas.models.convs.itemgraph import item_graph_nonzeros
 from gnas.models.fused import FusedRecommender
 from gnas.models.opcost import OpCost
 from gnas.models.registry import build_model
@@ -137,6 +138,8 @@ def estimate(arch: Architecture, size: GraphSize, batch_size: int = 8192) -> Cos
     graph += 3 * size.num_interactions * INDEX
     if any(layer.conv == "sage" for layer in arch.layers):
         graph += edges * FLOAT
+    if any(layer.conv == "itemgraph" for layer in arch.layers):  # the item graph's CSR tensor
+        graph += item_graph_nonzeros(size.num_items) * (INDEX + FLOAT) + (size.num_items + 1) * INDEX
     largest = nodes * max(widths)
     if arch.fusion != "none":
         # the text matrix and which items have text (on a CPU, already resident when the free memory

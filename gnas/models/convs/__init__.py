@@ -10,6 +10,7 @@ from gnas.models.convs.base import AttentionConvLayer, ConvLayer
 from gnas.models.convs.gat import GATLayer
 from gnas.models.convs.gatv2 import GATv2Layer
 from gnas.models.convs.gcn import GCNLayer
+from gnas.models.convs.itemgraph import ItemGraphLayer
 from gnas.models.convs.lightgcn import LightGCNLayer
 from gnas.models.convs.sage import SAGELayer
 
@@ -19,6 +20,7 @@ CONVS: dict[str, type[ConvLayer]] = {
     "sage": SAGELayer,
     "gat": GATLayer,
     "gatv2": GATv2Layer,
+    "itemgraph": ItemGraphLayer,
 }
 
 __all__ = ["CONVS", "AttentionConvLayer", "ConvLayer"]
