@@ -21,10 +21,10 @@ from pathlib import Path
 
 from gnas.execution.ray import RayExecutor
 from gnas.execution.settings import WorkerSettings
-from gnas.search.base import Budget
+from gnas.search.candidate import Budget
+from gnas.search.controllers.fixed import FixedListController
 from gnas.search.driver import drive
 from gnas.search.executors import place_context
-from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.run import SearchData, for_objectives
 from gnas.search.trial import TrialContext, run_trial

@@ -29,10 +29,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_table import read_table  # noqa: E402
 
-from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.registry import build_controller
 from gnas.search.driver import drive
 from gnas.search.objectives import Objectives
-from gnas.search.registry import build_controller
 from gnas.search.run import search
 from gnas.search.settings import SearchSettings
 from gnas.space import Genotype, load_search_file

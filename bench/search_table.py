@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from gnas.search.base import Candidate
+from gnas.search.candidate import Candidate
 from gnas.search.objectives import Objectives
 from gnas.search.run import SearchData, for_objectives
 from gnas.search.trial import TrialContext, run_trial

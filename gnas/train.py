@@ -18,7 +18,7 @@ from gnas import threads
 from gnas.data.graph import TrainGraph, build_train_graph
 from gnas.data.interactions import TEST, TRAIN, VALID
 from gnas.data.registry import load_dataset
-from gnas.data.split import PART_NAMES, Split, split_interactions
+from gnas.data.split import Split, split_interactions
 from gnas.device import resolve_device
 from gnas.errors import GnasError
 from gnas.inference.folder import save_model_files
@@ -29,6 +29,7 @@ from gnas.spec import DatasetSpec, SplitSpec, TrainingSpec, TrainSpec
 from gnas.text.build import item_features
 from gnas.text.encoder import OnBatch
 from gnas.training.coldstart import PARTS, cold_start_report
+from gnas.training.evaluators import ranking_evaluator
 from gnas.training.metrics import RankingEvaluator
 from gnas.training.trainer import EpochLog, FitResult, evaluate, fit, score_function
 
@@ -43,25 +44,6 @@ class TrainOutcome:
     fit: FitResult
     device: str
     cold_start: dict[str, Any] | None = None
-
-
-def ranking_evaluator(
-    split: Split, heldout: int, exclude: tuple[int, ...], training: TrainingSpec, device: torch.device
-) -> RankingEvaluator:
-    """Full ranking of one held-out part, with the ``exclude`` parts masked."""
-    data = split.interactions
-    users, items = split.edges(heldout)
-    if len(users) == 0:
-        raise GnasError(f"split.ratios: the {PART_NAMES[heldout]} part is empty; give it a positive share")
-    return RankingEvaluator(
-        data.num_users,
-        data.num_items,
-        heldout=(users, items),
-        exclude=split.edges(*exclude),
-        ks=training.ks,
-        batch_size=training.eval_batch_size,
-        device=device,
-    )
 
 
 def evaluators(

@@ -13,7 +13,7 @@ from typing import Any
 
 from synthetic_search import synthetic_metrics
 
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, decode, sample
 

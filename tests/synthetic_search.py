@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from gnas.execution.inline import InlineExecutor
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, decode
 

@@ -14,14 +14,15 @@ import pytest
 from synthetic_search import inline, synthetic_evaluate
 
 from gnas.errors import GnasError
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.base import Controller
+from gnas.search.controllers.evolution import EvolutionController, seed_genotypes
+from gnas.search.controllers.pareto import dominates, hypervolume_2d, update_front
+from gnas.search.controllers.random import RandomController
+from gnas.search.controllers.registry import build_controller
+from gnas.search.controllers.selection import fitness_class, individuals, private_random, sel_nsga2_tournament
 from gnas.search.driver import drive
-from gnas.search.evolution import EvolutionController, seed_genotypes
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import dominates, hypervolume_2d, update_front
-from gnas.search.random import RandomController
-from gnas.search.registry import build_controller
-from gnas.search.selection import fitness_class, individuals, private_random, sel_nsga2_tournament
 from gnas.search.settings import EvolutionSpec, FidelitySpec, ObjectiveSpec, SearchSettings
 from gnas.space import SearchSpace, decode, load_search_file, parse_space
 

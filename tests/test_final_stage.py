@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import gnas.search.run as search_run
 from gnas.cli import app
 from gnas.data.interactions import VALID
-from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
 from gnas.search.export import load_search_run
 from gnas.search.final import FinalRun, plan, run_training, standings, winner
 from gnas.search.objectives import Objectives

@@ -19,12 +19,12 @@ from space_helpers import space_dicts
 from synthetic_search import inline, synthetic_evaluate
 
 from gnas.errors import GnasError
-from gnas.search.base import Budget, Candidate, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.optuna import OptunaController
+from gnas.search.controllers.optuna_space import optuna_params, suggest_genotype, suggest_value
+from gnas.search.controllers.registry import build_controller
 from gnas.search.driver import drive
 from gnas.search.objectives import Objectives
-from gnas.search.optuna import OptunaController
-from gnas.search.optuna_space import optuna_params, suggest_genotype, suggest_value
-from gnas.search.registry import build_controller
 from gnas.search.settings import ObjectiveSpec, OptunaSpec, SearchSettings
 from gnas.space import FILLER, SearchSpace, canonical, decode, load_search_file, parse_space
 

@@ -12,8 +12,8 @@ from ray_trials import Shared, place, synthetic_trial
 
 from gnas.execution.ray import RayExecutor
 from gnas.execution.settings import WorkerSettings
+from gnas.search.controllers.fixed import FixedListController
 from gnas.search.driver import drive
-from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.settings import ObjectiveSpec
 from gnas.space import load_search_file, sample_distinct

@@ -26,9 +26,9 @@ from gnas.errors import GnasError
 from gnas.execution.ray import RayExecutor, slot_count, trial_gpus
 from gnas.execution.ray_session import RaySession
 from gnas.execution.settings import WorkerSettings
+from gnas.search.controllers.fixed import FixedListController
 from gnas.search.driver import drive
 from gnas.search.executors import executor_name
-from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.run import search
 from gnas.search.settings import ObjectiveSpec, SearchSettings

@@ -36,8 +36,8 @@ from gnas.execution.inline import InlineExecutor
 from gnas.execution.ray import RayExecutor
 from gnas.execution.ray_health import ClusterWatch, Endpoint
 from gnas.execution.settings import WorkerSettings
+from gnas.search.controllers.fixed import FixedListController
 from gnas.search.driver import drive
-from gnas.search.fixed import FixedListController
 from gnas.search.objectives import Objectives
 from gnas.search.settings import ObjectiveSpec
 from gnas.space import load_search_file, sample_distinct

@@ -12,12 +12,12 @@ import pytest
 from synthetic_search import inline, synthetic_evaluate
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
+from gnas.search.controllers.pareto import dominates
+from gnas.search.controllers.random import RandomController
+from gnas.search.controllers.regularized import RegularizedEvolutionController
 from gnas.search.driver import DriveState, drive
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import dominates
-from gnas.search.random import RandomController
-from gnas.search.regularized import RegularizedEvolutionController
 from gnas.search.settings import EvolutionSpec, ObjectiveSpec
 from gnas.space import load_search_file
 

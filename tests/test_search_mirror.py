@@ -11,8 +11,9 @@ import pytest
 import yaml
 from conftest import tiny_search_config
 
-from gnas.search.base import Budget, Candidate, TrialResult
-from gnas.search.mirror import frozen_trial, study_url
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.optuna import study_url
+from gnas.search.mirror import frozen_trial
 from gnas.search.run import SearchOutcome, search
 from gnas.search.runlog import TrialRecord, read_trials
 from gnas.search.settings import SearchSettings

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 import gnas.search.trial as trial_module
 from gnas.architecture import Architecture
 from gnas.cli import app
+from gnas.search.controllers.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.mirror import trial_params
-from gnas.search.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.run import search
 from gnas.search.runlog import read_trials
 from gnas.search.settings import SearchSettings

@@ -22,7 +22,7 @@ from gnas.data.interactions import TEST, TRAIN, VALID
 from gnas.data.split import Split
 from gnas.errors import GnasError
 from gnas.spec import TrainingSpec
-from gnas.training.metrics import RankingEvaluator
+from gnas.training.evaluators import ranking_evaluator
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,6 @@ def scorer(model: Baseline, train: sp.csr_matrix) -> Callable[[torch.Tensor], to
         return model.score(train[users.cpu().numpy()])
 
     return score
-
-
-def _evaluator(
-    split: Split, heldout: int, exclude: tuple[int, ...], training: TrainingSpec, device: torch.device
-) -> RankingEvaluator:
-    from gnas.train import ranking_evaluator  # gnas.train dispatches baseline files here
-
-    return ranking_evaluator(split, heldout, exclude, training, device)
 
 
 def check_baseline(
@@ -117,7 +109,7 @@ def fit_and_score(
     device = torch.device(device)
     train = train_matrix(split)
     model_class, points = check_baseline(name, grid, train, training, device, memory_limit)
-    valid_eval = _evaluator(split, VALID, (TRAIN,), training, device)
+    valid_eval = ranking_evaluator(split, VALID, (TRAIN,), training, device)
     metric = training.metric
     started = time.perf_counter()
     fitted: list[GridPoint] = []
@@ -137,7 +129,7 @@ def fit_and_score(
     assert best is not None and best_point is not None
     result = BaselineResult(best, best_point.params, best_point.valid, fitted, metric)
     if test:
-        test_eval = _evaluator(split, TEST, (TRAIN, VALID), training, device)
+        test_eval = ranking_evaluator(split, TEST, (TRAIN, VALID), training, device)
         result.test = test_eval.evaluate(scorer(best, train))
     result.seconds = time.perf_counter() - started
     return result

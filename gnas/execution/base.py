@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 
 TrialFunction = Callable[[Candidate], TrialResult]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from gnas.execution.base import TrialFunction
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 
 
 class InlineExecutor:

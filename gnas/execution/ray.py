@@ -41,7 +41,7 @@ from gnas.execution.ray_prune import RemotePruneCheck, start_broker
 from gnas.execution.ray_session import RaySession
 from gnas.execution.settings import DEFAULT_GPUS_PER_TRIAL, WorkerSettings
 from gnas.runtime import tune_allocator
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 from gnas.threads import configure as configure_threads
 
 PruneCheck = Callable[[Candidate, int, float], bool]

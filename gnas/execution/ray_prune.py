@@ -15,7 +15,7 @@ from typing import Any
 import ray
 from ray.exceptions import RayError
 
-from gnas.search.base import Candidate
+from gnas.search.candidate import Candidate
 
 Question = tuple[int, int, float]  # trial, step, value
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gnas.search.settings import parse_duration
+from gnas.durations import parse_duration
 
 DEFAULT_GPUS_PER_TRIAL = 0.25
 

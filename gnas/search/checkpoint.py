@@ -19,7 +19,7 @@ import torch
 
 from gnas.errors import GnasError
 from gnas.runs import write_json
-from gnas.search.base import rng_from_json, rng_to_json
+from gnas.search.controllers.base import rng_from_json, rng_to_json
 
 FORMAT = 1
 CONTROLLER_STATE = "controller.json"

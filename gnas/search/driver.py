@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from gnas.errors import GnasError
 from gnas.execution.base import Executor
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.base import Controller
 from gnas.space import Genotype
 
 OnResult = Callable[[Candidate, TrialResult, "int | None"], None]

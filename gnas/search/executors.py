@@ -20,7 +20,7 @@ from gnas.errors import GnasError
 from gnas.execution.base import Executor
 from gnas.execution.inline import InlineExecutor
 from gnas.execution.settings import WorkerSettings
-from gnas.search.base import Controller
+from gnas.search.controllers.base import Controller
 from gnas.search.settings import SearchSettings
 from gnas.search.trial import TrialContext, run_trial
 from gnas.training.metrics import RankingEvaluator

@@ -23,9 +23,9 @@ from typing import Any
 
 from gnas.errors import GnasError
 from gnas.execution.base import Executor
-from gnas.search.base import Candidate, TrialResult
 from gnas.search.budgets import candidate_training
-from gnas.search.evolution import SEED_POINTS
+from gnas.search.candidate import Candidate, TrialResult
+from gnas.search.controllers.evolution import SEED_POINTS
 from gnas.search.objectives import Objectives
 from gnas.search.ranking import leaderboard
 from gnas.search.runlog import RunLog, TrialRecord, read_trials, repair_trials

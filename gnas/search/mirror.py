@@ -25,21 +25,15 @@ from optuna.distributions import BaseDistribution
 from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial, TrialState
 
-from gnas.search.base import Budget, Controller
+from gnas.search.candidate import Budget
+from gnas.search.controllers.base import Controller
+from gnas.search.controllers.optuna import OptunaController, study_url
+from gnas.search.controllers.optuna_space import suggest_genotype, suggest_value
 from gnas.search.objectives import Objectives
-from gnas.search.optuna import OptunaController
-from gnas.search.optuna_space import suggest_genotype, suggest_value
 from gnas.search.runlog import TrialRecord
 from gnas.space import Genotype, SearchSpace
 
-STUDY_DB = "study.db"
-
 _STATES = {"ok": TrialState.COMPLETE, "pruned": TrialState.PRUNED}
-
-
-def study_url(run_dir: Path) -> str:
-    """The SQLAlchemy URL of a run folder's ``study.db``."""
-    return f"sqlite:///{(run_dir / STUDY_DB).resolve()}"
 
 
 def trial_params(

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gnas.search.base import Controller
+from gnas.search.controllers.base import Controller
 from gnas.search.mirror import open_mirror
 from gnas.search.objectives import Objectives
 from gnas.search.runlog import TrialRecord

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gnas.search.base import Budget
+from gnas.search.candidate import Budget
+from gnas.search.controllers.pareto import dominates, weighted
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import dominates, weighted
 from gnas.search.runlog import TrialRecord
 
 

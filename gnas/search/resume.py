@@ -26,11 +26,11 @@ import yaml
 import gnas
 from gnas.errors import GnasError
 from gnas.runs import run_lock, write_text
-from gnas.search.base import Budget
 from gnas.search.baselines import BaselinePlan, plan_baselines, read_baselines
+from gnas.search.candidate import Budget
 from gnas.search.checkpoint import CONTROLLER_STATE, load_checkpoint, restore_rng
+from gnas.search.controllers.registry import build_controller
 from gnas.search.objectives import Objectives
-from gnas.search.registry import build_controller
 from gnas.search.run import (
     OnBaseline,
     OnTrial,

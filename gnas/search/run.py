@@ -29,7 +29,6 @@ from gnas.execution.base import WorkersLost
 from gnas.report.final_stage import final_rows
 from gnas.report.leaderboard import leaderboard_rows
 from gnas.runs import new_run_path, run_lock, write_text
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
 from gnas.search.baselines import (
     BaselinePlan,
     BaselineScore,
@@ -38,7 +37,10 @@ from gnas.search.baselines import (
     plan_baselines,
 )
 from gnas.search.budgets import screening_training
+from gnas.search.candidate import Budget, Candidate, TrialResult
 from gnas.search.checkpoint import Checkpoint
+from gnas.search.controllers.base import Controller
+from gnas.search.controllers.registry import build_controller
 from gnas.search.driver import DriveState, drive
 from gnas.search.executors import build_executor, executor_name
 from gnas.search.export import Choice, final_choice, trial_yaml
@@ -46,7 +48,6 @@ from gnas.search.final import FinalRun, Standing, plan, run_final_stage, standin
 from gnas.search.objectives import Objectives
 from gnas.search.observers import require_tensorboard, trial_observers
 from gnas.search.ranking import leaderboard
-from gnas.search.registry import build_controller
 from gnas.search.runfolder import SPEC
 from gnas.search.runlog import TRIALS, RunLog, TrialRecord
 from gnas.search.settings import COST_METRICS, SearchSettings
@@ -55,7 +56,8 @@ from gnas.space import SearchFile, architecture_mapping, decode
 from gnas.spec import BaselineSpec
 from gnas.text.build import item_features
 from gnas.text.features import ItemFeatures
-from gnas.train import prepare_graph, ranking_evaluator, versions
+from gnas.train import prepare_graph, versions
+from gnas.training.evaluators import ranking_evaluator
 from gnas.training.metrics import RankingEvaluator, parse_metric
 
 OnTrial = Callable[["SearchProgress"], None]

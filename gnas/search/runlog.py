@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
 
 TRIALS = "trials.jsonl"
 

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gnas.durations import parse_duration
 from gnas.errors import GnasError
 from gnas.spec import BaselineSpec, describe_validation_error
 from gnas.training.metrics import parse_metric
 
 COST_METRICS = ("params", "latency", "train_time")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-
-
-def parse_duration(value: float | int | str) -> float:
-    """Seconds from ``90``, ``"90s"``, ``"30m"`` or ``"2h"``."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value))
-        if match is None:
-            raise ValueError(f"{value!r} is not a duration like 90, 90s, 30m or 2h")
-        seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
-    if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be positive")
-    return seconds
 
 
 class _Strict(BaseModel):
@@ -194,7 +179,7 @@ class SearchSettings(_Strict):
     @field_validator("controller")
     @classmethod
     def _registered(cls, name: str) -> str:
-        from gnas.search.registry import CONTROLLERS
+        from gnas.search.controllers.registry import CONTROLLERS
 
         if name not in CONTROLLERS:
             raise ValueError(f"unknown controller {name!r}; known: {', '.join(CONTROLLERS)}")

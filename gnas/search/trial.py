@@ -13,8 +13,8 @@ from gnas.data.graph import TrainGraph
 from gnas.models.base import Recommender
 from gnas.models.cost import GraphSize, check_fits
 from gnas.models.registry import build_model
-from gnas.search.base import Candidate, TrialResult
 from gnas.search.budgets import candidate_training
+from gnas.search.candidate import Candidate, TrialResult
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, decode
 from gnas.spec import TrainingSpec

@@ -23,11 +23,18 @@ from typing import Any
 from deap import tools
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, Controller, TrialResult, rng_from_json, rng_to_json
-from gnas.search.evolution import RETRIES, Member, seed_genotypes, usable_values
+from gnas.search.candidate import Candidate, TrialResult
+from gnas.search.controllers.base import Controller, rng_from_json, rng_to_json
+from gnas.search.controllers.evolution import RETRIES, Member, seed_genotypes, usable_values
+from gnas.search.controllers.pareto import (
+    Point,
+    points_from_json,
+    points_to_json,
+    update_front,
+    update_hall_of_fame,
+)
+from gnas.search.controllers.selection import fitness_class, individuals, private_random
 from gnas.search.objectives import Objectives
-from gnas.search.pareto import Point, points_from_json, points_to_json, update_front, update_hall_of_fame
-from gnas.search.selection import fitness_class, individuals, private_random
 from gnas.search.settings import EvolutionSpec
 from gnas.space import Genotype, SearchSpace, operator, sample_distinct
 

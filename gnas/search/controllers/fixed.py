@@ -4,7 +4,8 @@ controller registry (a search file cannot name it)."""
 
 from __future__ import annotations
 
-from gnas.search.base import Budget, Candidate, Controller, TrialResult
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.base import Controller
 from gnas.search.objectives import Objectives
 from gnas.space import Genotype, SearchSpace
 

@@ -27,11 +27,19 @@ from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 from gnas.errors import GnasError
-from gnas.search.base import Candidate, Controller, TrialResult
+from gnas.search.candidate import Candidate, TrialResult
+from gnas.search.controllers.base import Controller
+from gnas.search.controllers.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.objectives import Objectives
-from gnas.search.optuna_space import optuna_params, suggest_genotype, suggest_value
 from gnas.search.settings import OptunaSpec
 from gnas.space import Genotype, SearchSpace, count_architectures, untried_neighbour
+
+STUDY_DB = "study.db"
+
+
+def study_url(run_dir: Path) -> str:
+    """The SQLAlchemy URL of a run folder's ``study.db``."""
+    return f"sqlite:///{(run_dir / STUDY_DB).resolve()}"
 
 
 def make_sampler(name: str, seed: int, population: int = 50) -> optuna.samplers.BaseSampler:

@@ -11,12 +11,13 @@ mutation with ``mutation_prob``, a few retries to avoid a genotype already propo
 Multi-fidelity: every new member of a generation first trains ``Budget(min_epochs, min_seconds)``;
 when all are told, the best ``promote`` fraction (ceil, at least one) trains ``full_budget``. Members
 not promoted stay in replacement with their low-fidelity values, ranked below every full-budget result
-(see :func:`gnas.search.selection.individuals`), so the population keeps its size from generation 0
-on. Failed, infeasible or pruned results rank below everything. Only full-budget results enter the
-hall of fame and the Pareto front.
+(see :func:`gnas.search.controllers.selection.individuals`), so the population keeps its size from
+generation 0 on. Failed, infeasible or pruned results rank below everything. Only full-budget results
+enter the hall of fame and the Pareto front.
 
 Randomness: one ``random.Random(seed)``; DEAP's selections (which use the global ``random`` module)
-run on it through :func:`gnas.search.selection.private_random`, so a restored state continues exactly.
+run on it through :func:`gnas.search.controllers.selection.private_random`, so a restored state
+continues exactly.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from deap import base, tools
 
 from gnas.architecture import Architecture
 from gnas.errors import GnasError
-from gnas.search.base import Budget, Candidate, Controller, TrialResult, rng_from_json, rng_to_json
-from gnas.search.objectives import Objectives
-from gnas.search.pareto import (
+from gnas.search.candidate import Budget, Candidate, TrialResult
+from gnas.search.controllers.base import Controller, rng_from_json, rng_to_json
+from gnas.search.controllers.pareto import (
     Point,
     Values,
     points_from_json,
@@ -40,7 +41,7 @@ from gnas.search.pareto import (
     update_front,
     update_hall_of_fame,
 )
-from gnas.search.selection import (
+from gnas.search.controllers.selection import (
     FAILED,
     FULL,
     LOW,
@@ -50,6 +51,7 @@ from gnas.search.selection import (
     promoted_count,
     sel_nsga2_tournament,
 )
+from gnas.search.objectives import Objectives
 from gnas.search.settings import EvolutionSpec, FidelitySpec
 from gnas.space import Genotype, NotInSpace, SearchSpace, encode, operator, sample_distinct
 

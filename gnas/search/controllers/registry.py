@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gnas.errors import GnasError
-from gnas.search.base import Budget, Controller
-from gnas.search.evolution import EvolutionController
-from gnas.search.mirror import study_url
+from gnas.search.candidate import Budget
+from gnas.search.controllers.base import Controller
+from gnas.search.controllers.evolution import EvolutionController
+from gnas.search.controllers.optuna import OptunaController, study_url
+from gnas.search.controllers.random import RandomController
+from gnas.search.controllers.regularized import RegularizedEvolutionController
 from gnas.search.objectives import Objectives
-from gnas.search.optuna import OptunaController
-from gnas.search.random import RandomController
-from gnas.search.regularized import RegularizedEvolutionController
 from gnas.search.settings import SearchSettings
 from gnas.space import SearchSpace
 

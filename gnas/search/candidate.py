@@ -1,19 +1,16 @@
-"""The ask/tell contract between a search controller and the search loop (modelled on Optuna's samplers).
+"""What a search controller asks and is told: a :class:`Candidate` (a canonical genotype of the space plus
+the training budget to spend on it) and its :class:`TrialResult`.
 
-A controller proposes :class:`Candidate` s (a canonical genotype of the space plus the training
-budget to spend on it) and is told each one's :class:`TrialResult`. It never trains anything itself,
-and it never sees test data: results carry validation metrics only. ``state_dict`` must be JSON-safe
-so that a search can be checkpointed and resumed.
+Controllers, the search loop, the run log and the executors all speak in these; results carry
+validation metrics only, never test data.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-from gnas.search.objectives import Objectives
-from gnas.space import Genotype, SearchSpace
+from gnas.space import Genotype
 
 Status = Literal["ok", "failed", "pruned", "infeasible"]
 Stage = Literal["search", "final"]
@@ -105,71 +102,9 @@ class TrialResult:
         )
 
 
-class PythonRandom(Protocol):
-    """A ``random.Random``, or the ``random`` module itself (its global generator)."""
-
-    def getstate(self) -> Any: ...
-    def setstate(self, state: Any) -> None: ...
-
-
-def rng_to_json(rng: PythonRandom) -> list[Any]:
-    """A Python generator's state as JSON: ``[version, [internal...], gauss]``."""
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def rng_from_json(rng: PythonRandom, state: list[Any]) -> None:
-    """Put ``rng`` back in the state :func:`rng_to_json` wrote."""
-    version, internal, gauss = state
-    rng.setstate((version, tuple(internal), gauss))
-
-
 def epoch_points(points: Any) -> tuple[tuple[int, float], ...]:
     """``[[epoch, value], ...]`` as tuples; a bare list of values (older logs) counts epochs from 1."""
     return tuple(
         (int(p[0]), float(p[1])) if isinstance(p, list | tuple) else (i, float(p))
         for i, p in enumerate(points, start=1)
     )
-
-
-class Controller(ABC):
-    """Proposes candidates and learns from their results.
-
-    ``ask(n)`` returns at most ``n`` new candidates; it may return fewer (or none) while it waits for
-    results it needs, e.g. the rest of a generation. ``finished`` is true when the controller has
-    nothing more to propose (e.g. its last generation is done).
-    """
-
-    name: str = "controller"
-    finished_reason: str = "controller finished"  # why the search stopped, once ``finished``
-
-    def __init__(self, space: SearchSpace, objectives: Objectives, seed: int) -> None:
-        self.space = space
-        self.objectives = objectives
-        self.seed = seed
-        self.next_trial = 0
-
-    def _new_trial(self) -> int:
-        self.next_trial += 1
-        return self.next_trial - 1
-
-    @abstractmethod
-    def ask(self, n: int) -> list[Candidate]: ...
-
-    @abstractmethod
-    def tell(self, candidate: Candidate, result: TrialResult) -> None: ...
-
-    @property
-    def finished(self) -> bool:
-        return False
-
-    def should_prune(self, candidate: Candidate, step: int, value: float) -> bool:
-        """Called after each validation pass of a trial; True stops that trial early (default: never)."""
-        return False
-
-    def state_dict(self) -> dict[str, Any]:
-        """JSON-safe state: enough, with the space and seed, to continue exactly where it stopped."""
-        return {"next_trial": self.next_trial}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.next_trial = int(state["next_trial"])

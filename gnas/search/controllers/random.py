@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from gnas.search.base import Candidate, Controller, TrialResult, rng_from_json, rng_to_json
+from gnas.search.candidate import Candidate, TrialResult
+from gnas.search.controllers.base import Controller, rng_from_json, rng_to_json
 from gnas.search.objectives import Objectives
 from gnas.space import SearchSpace, sample
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from deap import base, tools
 
-from gnas.search.pareto import Values, weighted
+from gnas.search.controllers.pareto import Values, weighted
 
 FULL, LOW, FAILED = 0, 1, 2  # tiers: full-budget result, low-fidelity result only, no usable result
 
