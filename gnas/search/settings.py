@@ -179,6 +179,7 @@ class SearchSettings(_Strict):
     @field_validator("controller")
     @classmethod
     def _registered(cls, name: str) -> str:
+        # at call time: the controllers build on gnas.space, whose search-file schema imports this module
         from gnas.search.controllers.registry import CONTROLLERS
 
         if name not in CONTROLLERS:
