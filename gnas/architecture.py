@@ -25,11 +25,13 @@ _REGISTRIES = {
     "combine": ("gnas.models.combine", "COMBINATIONS"),
     "score": ("gnas.models.scores", "SCORES"),
     "fusion_op": ("gnas.models.fusion", "FUSIONS"),
+    "branch": ("gnas.models.branch", "BRANCHES"),
 }
 
 
 def registry(kind: str) -> Mapping[str, Any]:
-    """The live registry of ``kind`` (conv, activation, norm, combine, score or fusion_op): name -> class."""
+    """The live registry of ``kind`` (conv, activation, norm, combine, score, fusion_op or branch):
+    name -> class."""
     import importlib
 
     module, name = _REGISTRIES[kind]
@@ -49,7 +51,8 @@ def _check(kind: str, value: str) -> str:
 
 
 def __getattr__(attribute: str) -> tuple[str, ...]:
-    """``CONVS``, ``ACTIVATIONS``, ``NORMS``, ``COMBINATIONS``, ``SCORES``, ``FUSIONS``: the registered names;
+    """``CONVS``, ``ACTIVATIONS``, ``NORMS``, ``COMBINATIONS``, ``SCORES``, ``FUSIONS``, ``BRANCHES``: the
+    registered names;
     ``ATTENTION_CONVS`` / ``AGGREGATING_CONVS``: the convs that read ``heads`` / ``aggr``."""
     kinds = {
         "CONVS": "conv",
@@ -58,6 +61,7 @@ def __getattr__(attribute: str) -> tuple[str, ...]:
         "COMBINATIONS": "combine",
         "SCORES": "score",
         "FUSIONS": "fusion_op",
+        "BRANCHES": "branch",
     }
     if attribute in kinds:
         return names(kinds[attribute])
@@ -112,6 +116,12 @@ class Architecture(_Frozen):
     ``fusion_layers``/``fusion_dim`` the depth and hidden width of the text projection, and
     ``fusion_user_profile`` whether users are fused with the mean text of their training items too.
     The fields are flat, like every global field, so each is a search dimension of its own.
+
+    A closed-form branch (:mod:`gnas.models.branch`): ``branch`` names a training-free item-item model
+    fitted on the training graph (``none``: the graph model alone, exactly), whose per-user z-scored
+    scores are mixed with the learned model's, ``branch_mix`` the weight of the branch.
+    ``branch_k``/``branch_alpha`` (GF-CF's ideal low-pass), ``branch_order`` (polynomial filter) and
+    ``branch_l2`` (EASE) are the branches' hyperparameters, each read by the branch that uses it.
     """
 
     embedding_dim: int = Field(64, ge=1)
@@ -124,8 +134,14 @@ class Architecture(_Frozen):
     fusion_layers: int = Field(1, ge=1)
     fusion_dim: int = Field(64, ge=1)
     fusion_user_profile: bool = False
+    branch: str = "none"
+    branch_mix: float = Field(0.5, gt=0.0, le=1.0)
+    branch_k: int = Field(256, ge=0)
+    branch_alpha: float = Field(0.3, ge=0.0)
+    branch_order: int = Field(2, ge=1)
+    branch_l2: float = Field(250.0, gt=0.0)
 
-    @field_validator("combine", "score", "fusion_op")
+    @field_validator("combine", "score", "fusion_op", "branch")
     @classmethod
     def _registered(cls, value: str, info: ValidationInfo) -> str:
         return _check(str(info.field_name), value)
@@ -161,8 +177,17 @@ class Architecture(_Frozen):
             changes.update({name: getattr(defaults, name) for name in FUSION_OPTIONS})
         elif self.fusion_layers == 1:  # a single linear map has no hidden width
             changes["fusion_dim"] = defaults.fusion_dim
+        used = registry("branch")[self.branch]
+        if used is None:
+            changes.update({name: getattr(defaults, name) for name in ("branch_mix", *BRANCH_OPTIONS)})
+        else:
+            unused = (name for name in BRANCH_OPTIONS if name not in used.fields)
+            changes.update({name: getattr(defaults, name) for name in unused})
         return self.model_copy(update=changes)
 
 
 FUSION_OPTIONS = ("fusion_op", "fusion_layers", "fusion_dim", "fusion_user_profile")
 """The fields that only matter when ``fusion`` is not ``none``."""
+
+BRANCH_OPTIONS = ("branch_k", "branch_alpha", "branch_order", "branch_l2")
+"""The branches' hyperparameters; each matters only to the branches that read it."""

@@ -11,6 +11,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from space_helpers import enumerate_architectures, space_dicts
 
+from gnas.architecture import Architecture, LayerArch
 from gnas.space import (
     Bool,
     Choice,
@@ -27,6 +28,8 @@ from gnas.space import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+GLOBAL_FIELDS = len(Architecture.model_fields)  # num_layers in place of layers
+LAYER_FIELDS = len(LayerArch.model_fields)
 
 
 def problems_of(space: Any) -> list[str]:
@@ -58,7 +61,7 @@ def test_every_dimension_form() -> None:
     assert by_key["temperature"].dimension == FloatRange(0.01, 1.0, log=True)
     assert by_key["layers[2].residual"].dimension == Bool()
     assert by_key["layers[0].heads"].dimension.values() == (1, 3, 5, 7)
-    assert space.max_layers == 3 and space.length == 10 + 3 * 10
+    assert space.max_layers == 3 and space.length == GLOBAL_FIELDS + 3 * LAYER_FIELDS
     assert space.keys()[:5] == ["embedding_dim", "num_layers", "combine", "score", "temperature"]
     assert space.keys()[5:10] == [
         "fusion",
@@ -67,7 +70,9 @@ def test_every_dimension_form() -> None:
         "fusion_dim",
         "fusion_user_profile",
     ]
-    assert space.keys()[10:13] == ["layers[0].conv", "layers[0].hidden", "layers[0].heads"]
+    branch = ["branch", "branch_mix", "branch_k", "branch_alpha", "branch_order", "branch_l2"]
+    assert space.keys()[10:16] == branch
+    assert space.keys()[16:19] == ["layers[0].conv", "layers[0].hidden", "layers[0].heads"]
 
 
 def test_layers_as_a_list_and_conditions_on_globals() -> None:
@@ -324,7 +329,8 @@ def test_format_count_and_rows() -> None:
     assert rows["fusion_op"].values == "choice [residual]" and rows["fusion_op"].when == "fusion = input"
     assert rows["layers.norm"].values == "none (default)" and rows["num_layers"].values == "int 1..3"
     assert rows["training.temperature"].when == "loss = softmax"
-    assert len(rows) == 10 + 10 + 5  # shared layers: one row per layer field; 5 training genes
+    # shared layers: one row per layer field; 5 training genes
+    assert len(rows) == GLOBAL_FIELDS + LAYER_FIELDS + 5
 
 
 def test_readme_example_is_a_valid_search_file() -> None:

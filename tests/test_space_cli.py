@@ -32,7 +32,7 @@ def error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("name", ["quickstart", "gat"])
+@pytest.mark.parametrize("name", ["quickstart", "gat", "strong"])
 def test_validate_ready_spaces(name: str) -> None:
     result = runner.invoke(app, ["space", "validate", str(ROOT / "search_spaces" / f"{name}.yaml")])
     assert result.exit_code == 0, result.output

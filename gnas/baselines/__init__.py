@@ -15,6 +15,7 @@ from gnas.baselines.base import Baseline, HyperParameter
 from gnas.baselines.ease import EASE
 from gnas.baselines.gfcf import GFCF
 from gnas.baselines.itemknn import ItemKNN
+from gnas.baselines.polynomial import PolynomialFilter
 from gnas.baselines.popularity import Popularity
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ BASELINES: dict[str, type[Baseline]] = {
     "itemknn": ItemKNN,
     "ease": EASE,
     "gfcf": GFCF,
+    "polynomial": PolynomialFilter,
 }
 
 __all__ = ["BASELINES", "Baseline", "BaselineResult", "GridPoint", "HyperParameter", "fit_and_score"]

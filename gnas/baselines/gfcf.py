@@ -39,6 +39,13 @@ def _inverse_sqrt(degree: np.ndarray) -> np.ndarray:
     return value
 
 
+def normalised_matrix(train: sp.csr_matrix) -> sp.csr_matrix:
+    r""":math:`\tilde R = D_u^{-1/2} R D_i^{-1/2}` of the binary training matrix."""
+    user_scale = _inverse_sqrt(np.asarray(train.sum(axis=1)).ravel())
+    item_scale = _inverse_sqrt(np.asarray(train.sum(axis=0)).ravel())
+    return sp.csr_matrix(sp.diags(user_scale) @ train @ sp.diags(item_scale))
+
+
 def right_singular_vectors(matrix: sp.csr_matrix, k: int, seed: int) -> np.ndarray:
     """The top ``k`` right singular vectors of ``matrix`` as rows (``k`` x columns, fewer when the
     matrix has fewer)."""
@@ -69,10 +76,9 @@ class GFCF(Baseline):
 
     def fit(self, train: sp.csr_matrix, device: torch.device) -> GFCF:
         self.device = device
-        user_scale = _inverse_sqrt(np.asarray(train.sum(axis=1)).ravel())
         degree = np.asarray(train.sum(axis=0)).ravel()
         self.item_scale = _inverse_sqrt(degree)
-        self.normalised = sp.csr_matrix(sp.diags(user_scale) @ train @ sp.diags(self.item_scale))
+        self.normalised = normalised_matrix(train)
         self.normalised_t = sp.csr_matrix(self.normalised.T)
         k = int(self.params["k"])
         self.vectors = np.zeros((0, train.shape[1]))

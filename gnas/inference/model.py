@@ -22,6 +22,7 @@ from gnas.errors import GnasError
 from gnas.inference.explain import ATTENTION, SIMILARITY, contributions, item_attention
 from gnas.inference.folder import ITEMS, USERS, WEIGHTS, ModelFiles, read_model_files
 from gnas.models.registry import build_model
+from gnas.training.trainer import score_function
 
 
 class Recommendation(NamedTuple):
@@ -190,6 +191,7 @@ class TrainedModel(FolderModel):
         self.model.to(device).eval()
         with torch.no_grad():
             self.user_embeddings, self.item_embeddings = self.model(self.graph)
+        self._score = score_function(self.model, self.graph)
 
     @cached_property
     def _edge_attention(self) -> Tensor | None:
@@ -202,7 +204,7 @@ class TrainedModel(FolderModel):
         return ATTENTION if self._edge_attention is not None else SIMILARITY
 
     def score_users(self, users: list[int]) -> Tensor:
-        return self.user_embeddings[users] @ self.item_embeddings.T
+        return self._score(torch.tensor(users, dtype=torch.long, device=self.item_embeddings.device))
 
     def _contributions(self, edges: Tensor, liked: Tensor, target: int) -> Tensor:
         """Attention-weighted contribution for attention models, embedding similarity otherwise."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -27,3 +29,10 @@ class Recommender(nn.Module):
     def layer0(self, users: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The ID embeddings that BPR's L2 term regularises."""
         return self.user_embedding(users), self.item_embedding(items)
+
+    def mix(
+        self, learned: Callable[[torch.Tensor], torch.Tensor], graph: TrainGraph
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The model's ranking scores given its dot-product scores ``learned``: unchanged here; a model
+        with a closed-form branch mixes the branch's in (:mod:`gnas.models.branch`)."""
+        return learned

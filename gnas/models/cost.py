@@ -8,7 +8,8 @@ r"""What an architecture costs on a graph, known before training: parameters, FL
   user against every item is :math:`2\,U I d`.
 - training memory: parameters with their gradients and Adam's two moments (16 bytes per parameter),
   the graph's index tensors and the item text matrix (for an architecture that fuses text), the
-  activations kept for backward, and the largest transient.
+  activations kept for backward, and the largest transient; a closed-form branch's fit peak (the
+  baseline's own estimate, e.g. EASE's items x items matrices) on top.
 
 :func:`check_fits` turns the memory estimate into a one-line :class:`~gnas.errors.GnasError` before
 anything is trained.
@@ -25,6 +26,7 @@ from gnas.architecture import Architecture
 from gnas.data.graph import TrainGraph
 from gnas.errors import GnasError
 from gnas.models.block import Block
+from gnas.models.branch import branch_params
 from gnas.models.combine import COMBINATIONS
 from gnas.models.convs import CONVS
 from gnas.models.convs.itemgraph import item_graph_nonzeros
@@ -179,6 +181,17 @@ def available_memory(device: torch.device | str) -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
+def branch_memory(arch: Architecture, size: GraphSize) -> float:
+    """Peak bytes of fitting the architecture's closed-form branch (0 without one)."""
+    branch = branch_params(arch)
+    if branch is None:
+        return 0.0
+    from gnas.baselines import BASELINES
+
+    name, params = branch
+    return BASELINES[name].memory(size.num_users, size.num_items, size.num_interactions, params).fit
+
+
 def check_fits(
     arch: Architecture,
     size: GraphSize,
@@ -196,12 +209,14 @@ def check_fits(
         size = replace(size, text_dim=0)  # text the architecture does not read is not its cost
     cost = estimate(arch, size, batch_size)
     have = float(limit) if limit is not None else float(available_memory(device))
-    need = cost.train_memory_bytes
+    branch = branch_memory(arch, size)
+    need = cost.train_memory_bytes + branch
     if need > have:
+        shown = f", closed-form branch {branch / GIB:.1f} GiB" if branch else ""
         raise GnasError(
             f"architecture needs ~{need / GIB:.1f} GiB for training on {size.describe()} "
             f"({cost.parameters:,} parameters with Adam state {cost.state_bytes / GIB:.1f} GiB, "
-            f"activations {cost.activation_bytes / GIB:.1f} GiB), device {torch.device(device)} has "
+            f"activations {cost.activation_bytes / GIB:.1f} GiB{shown}), device {torch.device(device)} has "
             f"{have / GIB:.1f} GiB{' (limit)' if limit is not None else ' available'}"
         )
     return cost

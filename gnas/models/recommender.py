@@ -9,10 +9,14 @@ Data flow of :meth:`GraphRecommender.forward`::
       -> output(users, items)       # identity                <- seam for item text features (output)
       -> score transform            # dot: unchanged; cosine: L2-normalised / sqrt(temperature)
 
+When ranking, :meth:`mix` mixes the dot-product scores with a closed-form branch's (``arch.branch``).
+
 The trainer scores a pair by the dot product of the returned rows and regularises ``layer0``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -21,6 +25,7 @@ from gnas.architecture import Architecture
 from gnas.data.graph import TrainGraph
 from gnas.models.base import Recommender
 from gnas.models.block import Block
+from gnas.models.branch import mixed
 from gnas.models.combine import COMBINATIONS
 from gnas.models.scores import SCORES
 
@@ -62,6 +67,9 @@ class GraphRecommender(Recommender):
     def output(self, users: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
         """Final user and item representations before scoring: unchanged here (output-fusion seam)."""
         return users, items
+
+    def mix(self, learned: Callable[[Tensor], Tensor], graph: TrainGraph) -> Callable[[Tensor], Tensor]:
+        return mixed(learned, self.arch, graph)
 
     def forward(self, graph: TrainGraph) -> tuple[Tensor, Tensor]:
         h = self.node_features(graph)

@@ -42,6 +42,7 @@ _NAME_LISTS = {
     "score": "SCORES",
     "aggr": "AGGREGATIONS",
     "fusion_op": "FUSIONS",
+    "branch": "BRANCHES",
 }
 _CANDIDATES: dict[str, tuple[Any, ...]] = {
     "bool": (False, True),

@@ -41,11 +41,12 @@ class FitResult:
 
 
 def score_function(model: Recommender, graph: TrainGraph) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Dot-product scores of users against all items, from one forward pass."""
+    """Ranking scores of users against all items, from one forward pass: the dot products, mixed with
+    a closed-form branch's scores where the model has one."""
     model.eval()
     with torch.no_grad():
         user_emb, item_emb = model(graph)
-    return lambda users: user_emb[users] @ item_emb.T
+    return model.mix(lambda users: user_emb[users] @ item_emb.T, graph)
 
 
 def evaluate(model: Recommender, graph: TrainGraph, evaluator: RankingEvaluator) -> dict[str, float]:

@@ -1,0 +1,115 @@
+r"""A closed-form branch beside the learned graph model: its scores mixed with the model's.
+
+A branch is a training-free item-item model of :mod:`gnas.baselines` fitted on the same training
+graph. With :math:`s^{\mathrm{model}}_u` and :math:`s^{\mathrm{branch}}_u` a user's scores over all
+items, each standardised over the items (:math:`z(s) = (s - \bar s)/\sigma_s`, per user) and
+:math:`w` = ``branch_mix``,
+
+.. math::
+    s_u = (1 - w)\, z(s^{\mathrm{model}}_u) + w\, z(s^{\mathrm{branch}}_u).
+
+The mix applies wherever the model ranks (validation during training, so early stopping judges the
+mixed scores; test; ``gnas recommend``); the loss trains the learned part alone. ``branch: none``
+is the learned model exactly.
+
+``BRANCHES`` maps a name to the baseline it fits and which :class:`~gnas.architecture.Architecture`
+field feeds each of its hyperparameters; adding a branch is a baseline file and one line here.
+A fitted branch is kept per process (a search's worker fits each branch once per split).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from gnas.architecture import Architecture
+from gnas.baselines.base import Baseline, interaction_matrix
+from gnas.data.graph import TrainGraph
+
+Scorer = Callable[[Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class BranchKind:
+    """A branch: the baseline it fits and, per hyperparameter of that baseline, the architecture field
+    that gives its value (other hyperparameters keep their defaults)."""
+
+    baseline: str
+    params: Mapping[str, str]
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The architecture fields this branch reads."""
+        return frozenset(self.params.values())
+
+
+BRANCHES: dict[str, BranchKind | None] = {
+    "none": None,
+    "gfcf": BranchKind("gfcf", {"k": "branch_k", "alpha": "branch_alpha"}),
+    "polynomial": BranchKind("polynomial", {"order": "branch_order"}),
+    "ease": BranchKind("ease", {"l2": "branch_l2"}),
+}
+
+FITTED_KEPT = 3  # fitted branches kept per process (an EASE branch holds an items x items matrix)
+_fitted: OrderedDict[tuple[object, ...], tuple[Baseline, sp.csr_matrix]] = OrderedDict()
+
+
+def branch_params(arch: Architecture) -> tuple[str, dict[str, float]] | None:
+    """The baseline name and hyperparameters of the architecture's branch; None without one."""
+    arch = arch.canonical()
+    kind = BRANCHES[arch.branch]
+    if kind is None:
+        return None
+    return kind.baseline, {param: getattr(arch, name) for param, name in kind.params.items()}
+
+
+def fitted_branch(
+    name: str, params: Mapping[str, float], graph: TrainGraph
+) -> tuple[Baseline, sp.csr_matrix]:
+    """The baseline fitted on the graph's training edges, with the training matrix it scores from
+    (fitted once per process for each graph and hyperparameters)."""
+    from gnas.baselines import BASELINES
+
+    user = graph.train_user.cpu().numpy()
+    item = graph.train_item.cpu().numpy()
+    edges = hashlib.sha1(user.tobytes() + item.tobytes()).hexdigest()
+    key = (name, tuple(sorted(params.items())), graph.num_users, graph.num_items, edges)
+    if key not in _fitted:
+        train = interaction_matrix(user, item, graph.num_users, graph.num_items)
+        model = BASELINES[name](params).fit(train, graph.train_user.device)
+        _fitted[key] = (model, train)
+        while len(_fitted) > FITTED_KEPT:
+            _fitted.popitem(last=False)
+    _fitted.move_to_end(key)
+    return _fitted[key]
+
+
+def standardised(scores: Tensor) -> Tensor:
+    """Each row minus its mean, over its standard deviation (a constant row becomes zeros)."""
+    scores = scores.double()
+    centred = scores - scores.mean(dim=1, keepdim=True)
+    spread = centred.std(dim=1, keepdim=True)
+    return centred / torch.where(spread > 0, spread, torch.ones_like(spread))
+
+
+def mixed(learned: Scorer, arch: Architecture, graph: TrainGraph) -> Scorer:
+    """The architecture's scores: ``learned`` alone without a branch, else mixed with the branch's."""
+    branch = branch_params(arch)
+    if branch is None:
+        return learned
+    model, train = fitted_branch(*branch, graph)
+    weight = arch.canonical().branch_mix
+
+    def score(users: Tensor) -> Tensor:
+        rows = train[np.asarray(users.cpu())]
+        closed_form = model.score(rows).to(users.device)
+        return (1.0 - weight) * standardised(learned(users)) + weight * standardised(closed_form)
+
+    return score
