@@ -3,6 +3,7 @@ shown with a plain verdict in the summary and the report; bad or too-large basel
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,11 @@ def test_the_verdict_either_way(tmp_path: Path) -> None:
     assert line.startswith("the searched winner") and "popularity" in line and "+100.0%" in line
     (line,) = baseline_verdict(strong, [], outcome.best, objectives)
     assert line.startswith("no searched model beats") and "ease (l2 250)" in line and "-50.0%" in line
+    assert "closed-form" not in line
     assert baseline_verdict([], [], outcome.best, objectives) == []
+    mixed = dataclasses.replace(outcome.best, architecture={"branch": "ease", "branch_mix": 0.7})
+    (line,) = baseline_verdict(weak, [], mixed, objectives)
+    assert line.endswith("; its ranking mixes in a closed-form ease branch at weight 0.7")
 
 
 def test_a_named_baseline_that_does_not_fit_is_one_line_and_writes_nothing(

@@ -4,6 +4,7 @@ end-of-search summary of ``gnas search`` and ``gnas report``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from gnas.report.document import Table, number
 from gnas.search.baselines import BaselineScore
@@ -28,15 +29,24 @@ def baselines_table(scores: Sequence[BaselineScore], primary: str) -> Table:
 
 def searched_winner(
     final: Sequence[Standing], best: TrialRecord | None, objectives: Objectives
-) -> tuple[float | None, str]:
-    """The winner's validation value of the primary objective, and what it is: the final stage's
-    mean over seeds, else the best screening trial's value."""
+) -> tuple[float | None, str, dict[str, Any]]:
+    """The winner's validation value of the primary objective, what it is (the final stage's mean over
+    seeds, else the best screening trial's value) and its architecture as logged."""
     won = winner(final)
     if won is not None and won.mean is not None:
-        return won.mean, f"{won.entry.label}, mean of {len(won.values)} full-budget seeds"
+        label = f"{won.entry.label}, mean of {len(won.values)} full-budget seeds"
+        return won.mean, label, won.runs[0].record.architecture
     if best is not None and best.result.values:
-        return best.result.values[0], f"trial {best.candidate.trial}, screening"
-    return None, ""
+        return best.result.values[0], f"trial {best.candidate.trial}, screening", best.architecture
+    return None, "", {}
+
+
+def _branch_note(architecture: dict[str, Any]) -> str:
+    """What the winner owes a closed-form model: its branch and weight (nothing without one)."""
+    branch = architecture.get("branch", "none")
+    if branch == "none":
+        return ""
+    return f"; its ranking mixes in a closed-form {branch} branch at weight {architecture.get('branch_mix')}"
 
 
 def baseline_verdict(
@@ -50,7 +60,7 @@ def baseline_verdict(
     metric = objectives.primary.metric
     if metric in COST_METRICS or not scores:
         return []
-    value, how = searched_winner(final, best, objectives)
+    value, how, architecture = searched_winner(final, best, objectives)
     strongest = max(scores, key=lambda s: s.valid[metric])
     base = strongest.valid[metric]
     if value is None:
@@ -59,11 +69,12 @@ def baseline_verdict(
     if value > base:
         return [
             f"the searched winner ({how}: validation {metric} {value:.4f}) beats the strongest baseline, "
-            f"{strongest.label} ({base:.4f}), by {gain:+.1f}%"
+            f"{strongest.label} ({base:.4f}), by {gain:+.1f}%{_branch_note(architecture)}"
         ]
     return [
         f"no searched model beats the strongest baseline on validation: {strongest.label} scores {metric} "
-        f"{base:.4f}, the searched winner ({how}) {value:.4f} ({gain:+.1f}%). best.yaml is the best "
+        f"{base:.4f}, the searched winner ({how}) {value:.4f} ({gain:+.1f}%){_branch_note(architecture)}. "
+        "best.yaml is the best "
         f"searched model, not the best model for this data; a baseline file (search_spaces/"
         f"{strongest.model}.yaml) trains {strongest.model} with gnas train"
     ]
