@@ -31,7 +31,7 @@ _REGISTRIES = {
 
 def registry(kind: str) -> Mapping[str, Any]:
     """The live registry of ``kind`` (conv, activation, norm, combine, score, fusion_op or branch):
-    name -> class."""
+    name -> class (a branch: name -> ``BranchKind``, ``none`` -> None)."""
     import importlib
 
     module, name = _REGISTRIES[kind]
@@ -135,7 +135,7 @@ class Architecture(_Frozen):
     fusion_dim: int = Field(64, ge=1)
     fusion_user_profile: bool = False
     branch: str = "none"
-    branch_mix: float = Field(0.5, gt=0.0, le=1.0)
+    branch_mix: float = Field(0.5, gt=0.0, lt=1.0)
     branch_k: int = Field(256, ge=0)
     branch_alpha: float = Field(0.3, ge=0.0)
     branch_order: int = Field(2, ge=1)

@@ -17,12 +17,13 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from gnas.baselines import BASELINES
 from gnas.data.graph import graph_from_edges
 from gnas.errors import GnasError
 from gnas.inference.explain import ATTENTION, SIMILARITY, contributions, item_attention
 from gnas.inference.folder import ITEMS, USERS, WEIGHTS, ModelFiles, read_model_files
+from gnas.models.branch import branch_params, mixed_reasons
 from gnas.models.registry import build_model
-from gnas.training.trainer import score_function
 
 
 class Recommendation(NamedTuple):
@@ -191,7 +192,9 @@ class TrainedModel(FolderModel):
         self.model.to(device).eval()
         with torch.no_grad():
             self.user_embeddings, self.item_embeddings = self.model(self.graph)
-        self._score = score_function(self.model, self.graph)
+        users, items = self.user_embeddings, self.item_embeddings
+        self._score = self.model.mix(lambda batch: users[batch] @ items.T, self.graph)
+        self._branch = branch_params(self.spec.architecture)
 
     @cached_property
     def _edge_attention(self) -> Tensor | None:
@@ -200,22 +203,33 @@ class TrainedModel(FolderModel):
 
     @property
     def explanation_method(self) -> str:
-        """``attention`` for models with GAT/GATv2 layers, else ``similarity``."""
-        return ATTENTION if self._edge_attention is not None else SIMILARITY
+        """``attention`` for models with GAT/GATv2 layers, else ``similarity``; with a closed-form
+        branch, whether its item weights enter the reasons."""
+        method = ATTENTION if self._edge_attention is not None else SIMILARITY
+        if self._branch is None:
+            return method
+        branch = self.spec.architecture.branch
+        if BASELINES[self._branch[0]].explains:
+            return f"{method} mixed with the {branch} branch's item weights"
+        return f"{method} of the learned part (the {branch} branch gives no per-item reasons)"
 
     def score_users(self, users: list[int]) -> Tensor:
         return self._score(torch.tensor(users, dtype=torch.long, device=self.item_embeddings.device))
 
     def _contributions(self, edges: Tensor, liked: Tensor, target: int) -> Tensor:
-        """Attention-weighted contribution for attention models, embedding similarity otherwise."""
+        """Attention-weighted contribution for attention models, embedding similarity otherwise; with
+        a closed-form branch, each liked item's share of the learned score mixed with its branch weight
+        as the ranking mixes them (:func:`gnas.models.branch.mixed_reasons`)."""
         device = self.item_embeddings.device
-        attention = self._edge_attention
-        return contributions(
-            liked.to(device),
-            target,
-            self.item_embeddings,
-            None if attention is None else attention[edges.to(device)],
-        )
+        attention = None if self._edge_attention is None else self._edge_attention[edges.to(device)]
+        liked = liked.to(device)
+        if self._branch is None:
+            return contributions(liked, target, self.item_embeddings, attention)
+        user = int(self.graph.train_user[int(edges[0])]) if len(edges) else 0
+        items = self.item_embeddings
+        share = items[liked] @ items[target] * (1.0 if attention is None else attention) / max(len(liked), 1)
+        row = self.user_embeddings[user] @ items.T
+        return mixed_reasons(share, row, self.spec.architecture, self.graph, user, liked, target)
 
 
 SHOWN_UNKNOWN = 20  # unknown ids named in an error; the rest are counted

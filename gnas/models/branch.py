@@ -14,7 +14,8 @@ is the learned model exactly.
 
 ``BRANCHES`` maps a name to the baseline it fits and which :class:`~gnas.architecture.Architecture`
 field feeds each of its hyperparameters; adding a branch is a baseline file and one line here.
-A fitted branch is kept per process (a search's worker fits each branch once per split).
+The last ``FITTED_KEPT`` fitted branches are kept per process, so a search's worker refits a branch
+only when more distinct ones came between. Mixed scores are float32, as the learned model's.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def fitted_branch(
     name: str, params: Mapping[str, float], graph: TrainGraph
 ) -> tuple[Baseline, sp.csr_matrix]:
     """The baseline fitted on the graph's training edges, with the training matrix it scores from
-    (fitted once per process for each graph and hyperparameters)."""
+    (kept for the next ``FITTED_KEPT - 1`` other fits in this process)."""
     from gnas.baselines import BASELINES
 
     user = graph.train_user.cpu().numpy()
@@ -82,11 +83,11 @@ def fitted_branch(
     edges = hashlib.sha1(user.tobytes() + item.tobytes()).hexdigest()
     key = (name, tuple(sorted(params.items())), graph.num_users, graph.num_items, edges)
     if key not in _fitted:
+        while len(_fitted) >= FITTED_KEPT:  # free the oldest before the next one is allocated
+            _fitted.popitem(last=False)
         train = interaction_matrix(user, item, graph.num_users, graph.num_items)
         model = BASELINES[name](params).fit(train, graph.train_user.device)
         _fitted[key] = (model, train)
-        while len(_fitted) > FITTED_KEPT:
-            _fitted.popitem(last=False)
     _fitted.move_to_end(key)
     return _fitted[key]
 
@@ -110,6 +111,38 @@ def mixed(learned: Scorer, arch: Architecture, graph: TrainGraph) -> Scorer:
     def score(users: Tensor) -> Tensor:
         rows = train[np.asarray(users.cpu())]
         closed_form = model.score(rows).to(users.device)
-        return (1.0 - weight) * standardised(learned(users)) + weight * standardised(closed_form)
+        mix = (1.0 - weight) * standardised(learned(users)) + weight * standardised(closed_form)
+        return mix.float()
 
     return score
+
+
+def mixed_reasons(
+    learned: Tensor,
+    learned_row: Tensor,
+    arch: Architecture,
+    graph: TrainGraph,
+    user: int,
+    liked: Tensor,
+    target: int,
+) -> Tensor:
+    r"""Each liked item's support for ``target`` under the mix: its share of the learned score
+    (``learned``, over the user's learned score row's spread) times :math:`1 - w`, plus its branch
+    weight :math:`W_{j,\mathrm{target}}` over the branch row's spread times :math:`w`. Without a branch,
+    or with one that gives no per-item weights, ``learned`` unchanged."""
+    branch = branch_params(arch)
+    if branch is None:
+        return learned
+    model, train = fitted_branch(*branch, graph)
+    weights = model.weights(liked.cpu().numpy(), target)
+    if weights is None:
+        return learned
+    mix = arch.canonical().branch_mix
+    branch_row = model.score(train[[user]])[0]
+    own = torch.from_numpy(np.asarray(weights, dtype=np.float64)).to(learned.device)
+    return (1.0 - mix) * learned.double() / _spread(learned_row) + mix * own / _spread(branch_row)
+
+
+def _spread(row: Tensor) -> float:
+    spread = float(row.double().std())
+    return spread if spread > 0 else 1.0

@@ -2,8 +2,8 @@
 
 The operator registries live next to their implementations: ``gnas.models.convs.CONVS``,
 ``gnas.models.combine.COMBINATIONS``, ``gnas.models.ops.ACTIVATIONS`` / ``NORMS``,
-``gnas.models.scores.SCORES`` and ``gnas.models.fusion.FUSIONS``; :mod:`gnas.architecture` validates
-names against them.
+``gnas.models.scores.SCORES``, ``gnas.models.fusion.FUSIONS`` and ``gnas.models.branch.BRANCHES``;
+:mod:`gnas.architecture` validates names against them.
 """
 
 from __future__ import annotations

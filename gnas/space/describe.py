@@ -46,8 +46,8 @@ def summarize(architecture: Architecture) -> str:
     for field in global_fields():
         if field.name == NUM_LAYERS:
             parts.append(f"{arch.num_layers} layer{'s' if arch.num_layers != 1 else ''}")
-        elif field.name == "fusion" and arch.fusion == "none":
-            continue  # no item text: nothing to say
+        elif (field.name, getattr(arch, field.name)) in (("fusion", "none"), ("branch", "none")):
+            continue  # no item text, no closed-form branch: nothing to say
         elif not is_ignored(arch, field):
             parts.append(f"{field.name}={plain(getattr(arch, field.name))}")
     default = LayerArch()

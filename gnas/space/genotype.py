@@ -2,7 +2,8 @@
 
 Encoding. A genotype is a tuple of ``space.length`` genes, each a JSON scalar (str, int, float, bool or
 null): the global genes (``embedding_dim, num_layers, combine, score, temperature, fusion, fusion_op,
-fusion_layers, fusion_dim, fusion_user_profile``, i.e.
+fusion_layers, fusion_dim, fusion_user_profile, branch, branch_mix, branch_k, branch_alpha, branch_order,
+branch_l2``, i.e.
 ``Architecture``'s fields with ``num_layers`` for ``layers``), then one block per layer index up to the
 space's largest ``num_layers``, each ``LayerArch``'s fields in order (``conv, hidden, heads,
 concat_heads, aggr, activation, dropout, attention_dropout, residual, norm``), then the training genes

@@ -10,8 +10,10 @@ UltraGCN's item constraints, Mao et al., CIKM 2021).
 cut to each item's :data:`NEIGHBOURS` most co-occurring items (ties: the lower item index) and
 symmetrised; ``D`` its row sums (:func:`gnas.data.graph.item_graph_matrix`). Users keep their rows: the
 layer only smooths items over items, so user-item propagation stays with the other layers. No weights,
-and the width never changes (``hidden`` is ignored, as in LightGCN). The graph is built on first use
-and cached on the :class:`~gnas.data.graph.TrainGraph`, so models without this layer never build it.
+and the width never changes (``hidden`` is ignored, as in LightGCN). ``S`` has no self-loops: an item
+that co-occurs with no other comes out as zeros (with ``combine: last`` after this layer it scores 0).
+The graph is built on first use and cached on the :class:`~gnas.data.graph.TrainGraph`, so models
+without this layer never build it.
 """
 
 from __future__ import annotations
