@@ -8,7 +8,6 @@ tie-break (score, then item index) apply unchanged.
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import Tensor
+
+from gnas.data.graph import csr_tensor
 
 FLOAT64 = 8  # bytes
 INDEX = 8
@@ -66,15 +67,7 @@ def interaction_matrix(user: np.ndarray, item: np.ndarray, num_users: int, num_i
 
 def to_torch(rows: sp.csr_matrix, device: torch.device) -> Tensor:
     """A scipy CSR matrix as a torch sparse CSR tensor (float64) on ``device``."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(rows.indptr.astype(np.int64)),
-            torch.from_numpy(rows.indices.astype(np.int64)),
-            torch.from_numpy(rows.data.astype(np.float64)),
-            size=rows.shape,
-            dtype=torch.float64,
-        ).to(device)
+    return csr_tensor(rows, torch.float64).to(device)
 
 
 class Baseline(ABC):

@@ -43,7 +43,7 @@ class TrainGraph:
         if cached is None:
             user, item = self.train_user.cpu().numpy(), self.train_item.cpu().numpy()
             matrix = item_graph_matrix(user, item, self.num_users, self.num_items, k)
-            cached = self._item_graphs[k] = _csr_tensor(matrix).to(self.train_user.device)
+            cached = self._item_graphs[k] = csr_tensor(matrix).to(self.train_user.device)
         return cached
 
     def to(self, device: torch.device | str) -> TrainGraph:
@@ -137,12 +137,13 @@ def item_graph_matrix(
     return normalised
 
 
-def _csr_tensor(matrix: sp.csr_matrix) -> torch.Tensor:
+def csr_tensor(matrix: sp.csr_matrix, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A scipy CSR matrix as a torch sparse CSR tensor of ``dtype`` (on the CPU)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
         return torch.sparse_csr_tensor(
             torch.from_numpy(matrix.indptr.astype(np.int64)),
             torch.from_numpy(matrix.indices.astype(np.int64)),
-            torch.from_numpy(matrix.data.astype(np.float32)),
+            torch.from_numpy(matrix.data).to(dtype),
             size=matrix.shape,
         )
