@@ -102,12 +102,19 @@ def test_mixed_scores_follow_the_formula(split_and_graph) -> None:  # type: igno
     )
     closed = PolynomialFilter({"order": 2}).fit(train, CPU).score(train)
 
-    def z(s: torch.Tensor) -> torch.Tensor:
+    seen = torch.from_numpy(train.toarray() > 0)
+
+    def z(s: torch.Tensor) -> torch.Tensor:  # per user, over the items it does not have
         s = s.double()
-        return (s - s.mean(1, keepdim=True)) / s.std(1, keepdim=True)
+        rows = []
+        for row, mask in zip(s, seen, strict=True):
+            rankable = row[~mask]
+            rows.append((row - rankable.mean()) / rankable.std())
+        return torch.stack(rows)
 
     assert got.dtype == torch.float32
     assert torch.allclose(got.double(), 0.7 * z(learned_matrix) + 0.3 * z(closed), atol=1e-5)
+    assert not torch.allclose(standardised(closed), z(closed), atol=1e-3)  # own items would set the scale
     assert torch.equal(standardised(torch.ones(2, 3)), torch.zeros(2, 3))
 
 

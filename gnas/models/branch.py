@@ -2,8 +2,9 @@ r"""A closed-form branch beside the learned graph model: its scores mixed with t
 
 A branch is a training-free item-item model of :mod:`gnas.baselines` fitted on the same training
 graph. With :math:`s^{\mathrm{model}}_u` and :math:`s^{\mathrm{branch}}_u` a user's scores over all
-items, each standardised over the items (:math:`z(s) = (s - \bar s)/\sigma_s`, per user) and
-:math:`w` = ``branch_mix``,
+items, each standardised per user over the items it can be recommended (:math:`z(s) = (s - \bar
+s)/\sigma_s`, mean and spread over the items not in its training row, so that the high scores of its
+own items, which are never ranked, do not set the scale) and :math:`w` = ``branch_mix``,
 
 .. math::
     s_u = (1 - w)\, z(s^{\mathrm{model}}_u) + w\, z(s^{\mathrm{branch}}_u).
@@ -92,12 +93,24 @@ def fitted_branch(
     return _fitted[key]
 
 
-def standardised(scores: Tensor) -> Tensor:
-    """Each row minus its mean, over its standard deviation (a constant row becomes zeros)."""
+def standardised(scores: Tensor, seen: Tensor | None = None) -> Tensor:
+    """Each row minus its mean, over its sample standard deviation, both taken over the entries not
+    ``seen`` (a boolean mask like ``scores``; None: every entry). A row without spread is only centred."""
     scores = scores.double()
-    centred = scores - scores.mean(dim=1, keepdim=True)
-    spread = centred.std(dim=1, keepdim=True)
+    counted = torch.ones_like(scores) if seen is None else (~seen).double()
+    count = counted.sum(dim=1, keepdim=True)
+    mean = (scores * counted).sum(dim=1, keepdim=True) / count.clamp(min=1.0)
+    centred = scores - mean
+    spread = ((centred * counted).square().sum(dim=1, keepdim=True) / (count - 1.0).clamp(min=1.0)).sqrt()
     return centred / torch.where(spread > 0, spread, torch.ones_like(spread))
+
+
+def seen_mask(rows: sp.csr_matrix, device: torch.device) -> Tensor:
+    """The users' training items as a boolean ``(users, items)`` mask."""
+    user, item = rows.nonzero()
+    mask = torch.zeros(rows.shape, dtype=torch.bool, device=device)
+    mask[torch.from_numpy(user).to(device), torch.from_numpy(item).to(device)] = True
+    return mask
 
 
 def mixed(learned: Scorer, arch: Architecture, graph: TrainGraph) -> Scorer:
@@ -111,7 +124,8 @@ def mixed(learned: Scorer, arch: Architecture, graph: TrainGraph) -> Scorer:
     def score(users: Tensor) -> Tensor:
         rows = train[np.asarray(users.cpu())]
         closed_form = model.score(rows).to(users.device)
-        mix = (1.0 - weight) * standardised(learned(users)) + weight * standardised(closed_form)
+        seen = seen_mask(rows, users.device)
+        mix = (1.0 - weight) * standardised(learned(users), seen) + weight * standardised(closed_form, seen)
         return mix.float()
 
     return score
@@ -127,8 +141,9 @@ def mixed_reasons(
     target: int,
 ) -> Tensor:
     r"""Each liked item's support for ``target`` under the mix: its share of the learned score
-    (``learned``, over the user's learned score row's spread) times :math:`1 - w`, plus its branch
-    weight :math:`W_{j,\mathrm{target}}` over the branch row's spread times :math:`w`. Without a branch,
+    (``learned``, over the spread of the user's learned score row) times :math:`1 - w`, plus its
+    branch weight :math:`W_{j,\mathrm{target}}` over the branch row's spread times :math:`w` (spreads
+    over the items the user can be recommended, as the mix takes them). Without a branch,
     or with one that gives no per-item weights, ``learned`` unchanged."""
     branch = branch_params(arch)
     if branch is None:
@@ -138,11 +153,14 @@ def mixed_reasons(
     if weights is None:
         return learned
     mix = arch.canonical().branch_mix
-    branch_row = model.score(train[[user]])[0]
+    rows = train[[user]]
+    seen = seen_mask(rows, learned_row.device)[0]
+    branch_row = model.score(rows)[0].to(learned_row.device)
     own = torch.from_numpy(np.asarray(weights, dtype=np.float64)).to(learned.device)
-    return (1.0 - mix) * learned.double() / _spread(learned_row) + mix * own / _spread(branch_row)
+    return (1.0 - mix) * learned.double() / _spread(learned_row, seen) + mix * own / _spread(branch_row, seen)
 
 
-def _spread(row: Tensor) -> float:
-    spread = float(row.double().std())
+def _spread(row: Tensor, seen: Tensor) -> float:
+    rankable = row[~seen].double()
+    spread = float(rankable.std()) if len(rankable) > 1 else 0.0
     return spread if spread > 0 else 1.0
