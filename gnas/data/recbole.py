@@ -26,6 +26,7 @@ from gnas.data.tables import (
     min_rating_filter,
     numeric_values,
     one_line,
+    read_errors,
     require_file,
     timestamp_values,
 )
@@ -158,7 +159,7 @@ def read_atomic(path: Path, sep: str | None) -> tuple[pd.DataFrame, dict[str, st
     """The file's rows as strings (only empty cells are missing, a token 'NA' stays 'NA') and its header."""
     header = read_header(path, sep)
     try:
-        with warnings.catch_warnings():
+        with read_errors(path, KEY), warnings.catch_warnings():
             # pandas only warns when rows are longer than the header, dropping their last fields.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             table = pd.read_csv(
@@ -174,10 +175,6 @@ def read_atomic(path: Path, sep: str | None) -> tuple[pd.DataFrame, dict[str, st
         raise GnasError(
             f"{path}: a data row has more fields than the header's {len(header)} columns ({KEY})"
         ) from None
-    except pd.errors.EmptyDataError:
-        raise GnasError(f"{path}: the file is empty ({KEY})") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        raise GnasError(f"{path}: cannot read this file ({one_line(exc)})") from None
     return table.set_axis(list(header), axis=1), header
 
 

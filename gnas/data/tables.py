@@ -6,6 +6,8 @@ non-numeric value is always reported the same way: the file, the column and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -39,22 +41,30 @@ def require_file(path: Path, key: str) -> None:
         raise GnasError(f"{path}: not a file ({key})")
 
 
-def read_table(path: Path, key: str, sep: str | None = None) -> pd.DataFrame:
-    """Read CSV/TSV (optionally compressed) or Parquet; the separator comes from ``sep`` or the suffix."""
-    require_file(path, key)
-    suffix = table_suffix(path)
+@contextmanager
+def read_errors(path: Path, key: str) -> Iterator[None]:
+    """pandas' errors while reading ``path`` as one-line GnasErrors (``key``: the YAML key that gave it)."""
     try:
-        if suffix in _PARQUET:
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep=sep or ("\t" if suffix in _TAB else ","))
-    except ImportError as exc:
-        raise GnasError(
-            f"{path}: reading Parquet needs pyarrow: pip install pyarrow ({one_line(exc)})"
-        ) from None
+        yield
     except pd.errors.EmptyDataError:
         raise GnasError(f"{path}: the file is empty ({key})") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise GnasError(f"{path}: cannot read this file ({one_line(exc)})") from None
+
+
+def read_table(path: Path, key: str, sep: str | None = None) -> pd.DataFrame:
+    """Read CSV/TSV (optionally compressed) or Parquet; the separator comes from ``sep`` or the suffix."""
+    require_file(path, key)
+    suffix = table_suffix(path)
+    with read_errors(path, key):
+        try:
+            if suffix in _PARQUET:
+                return pd.read_parquet(path)
+            return pd.read_csv(path, sep=sep or ("\t" if suffix in _TAB else ","))
+        except ImportError as exc:
+            raise GnasError(
+                f"{path}: reading Parquet needs pyarrow: pip install pyarrow ({one_line(exc)})"
+            ) from None
 
 
 def require_columns(frame: pd.DataFrame, path: Path, columns: dict[str, str]) -> None:
