@@ -116,6 +116,10 @@ def test_mixed_scores_follow_the_formula(split_and_graph) -> None:  # type: igno
     assert torch.allclose(got.double(), 0.7 * z(learned_matrix) + 0.3 * z(closed), atol=1e-5)
     assert not torch.allclose(standardised(closed), z(closed), atol=1e-3)  # own items would set the scale
     assert torch.equal(standardised(torch.ones(2, 3)), torch.zeros(2, 3))
+    row = torch.tensor([[1.0, 2.0, 6.0]])
+    everywhere, once = torch.tensor([[True, True, True]]), torch.tensor([[True, False, True]])
+    assert torch.equal(standardised(row, everywhere), standardised(row))  # nothing to rank: all items
+    assert torch.equal(standardised(row, once), torch.tensor([[-1.0, 0.0, 4.0]], dtype=torch.float64))
 
 
 def test_a_branch_is_fitted_once_per_process(split_and_graph, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

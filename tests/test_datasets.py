@@ -394,6 +394,22 @@ def test_missing_and_unreadable_csv(tmp_path: Path) -> None:
         load_dataset(DatasetSpec(name="x", format="csv", path=tmp_path))
 
 
+def test_a_compression_without_its_package_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = tmp_path / "ratings.csv.zst"
+    packed.write_bytes(b"\x28\xb5\x2f\xfd")
+
+    def no_zstandard(*args: object, **kwargs: object) -> None:
+        raise ImportError("Missing optional dependency 'zstandard'.")
+
+    monkeypatch.setattr(pd, "read_csv", no_zstandard)
+    with pytest.raises(
+        GnasError, match=r"ratings\.csv\.zst: reading this file needs an optional package .*zstandard"
+    ):
+        load_dataset(DatasetSpec(name="x", format="csv", path=packed))
+
+
 # --- locating built-in data sets --------------------------------------------------------------------
 
 

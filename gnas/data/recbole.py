@@ -25,7 +25,6 @@ from gnas.data.tables import (
     id_values,
     min_rating_filter,
     numeric_values,
-    one_line,
     read_errors,
     require_file,
     timestamp_values,
@@ -95,11 +94,8 @@ def _split_files(folder: Path, name: str) -> dict[Path, int]:
 def read_header(path: Path, sep: str | None) -> dict[str, str]:
     """The header's columns as {name: type}; GnasError naming the file and the bad column."""
     require_file(path, KEY)
-    try:
-        with path.open(encoding="utf-8") as handle:
-            line = handle.readline().rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GnasError(f"{path}: cannot read this file ({one_line(exc)})") from None
+    with read_errors(path, KEY), path.open(encoding="utf-8") as handle:
+        line = handle.readline().rstrip("\r\n")
     if not line.strip():
         raise GnasError(f"{path}: the file is empty; a RecBole file starts with a name:type header")
     header: dict[str, str] = {}

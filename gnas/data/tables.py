@@ -56,15 +56,14 @@ def read_table(path: Path, key: str, sep: str | None = None) -> pd.DataFrame:
     """Read CSV/TSV (optionally compressed) or Parquet; the separator comes from ``sep`` or the suffix."""
     require_file(path, key)
     suffix = table_suffix(path)
-    with read_errors(path, key):
-        try:
+    try:
+        with read_errors(path, key):
             if suffix in _PARQUET:
                 return pd.read_parquet(path)
             return pd.read_csv(path, sep=sep or ("\t" if suffix in _TAB else ","))
-        except ImportError as exc:
-            raise GnasError(
-                f"{path}: reading Parquet needs pyarrow: pip install pyarrow ({one_line(exc)})"
-            ) from None
+    except ImportError as exc:  # pandas reads Parquet and some compressions with optional packages
+        need = "pyarrow" if suffix in _PARQUET else "an optional package"
+        raise GnasError(f"{path}: reading this file needs {need} ({one_line(exc)})") from None
 
 
 def require_columns(frame: pd.DataFrame, path: Path, columns: dict[str, str]) -> None:

@@ -2,9 +2,9 @@ r"""A closed-form branch beside the learned graph model: its scores mixed with t
 
 A branch is a training-free item-item model of :mod:`gnas.baselines` fitted on the same training
 graph. With :math:`s^{\mathrm{model}}_u` and :math:`s^{\mathrm{branch}}_u` a user's scores over all
-items, each standardised per user over the items it can be recommended (:math:`z(s) = (s - \bar
-s)/\sigma_s`, mean and spread over the items not in its training row, so that the high scores of its
-own items, which are never ranked, do not set the scale) and :math:`w` = ``branch_mix``,
+items, each standardised per user (:math:`z(s) = (s - \bar s)/\sigma_s`, mean and spread over the
+items not in its training row, so that the high scores of its own items do not set the scale) and
+:math:`w` = ``branch_mix``,
 
 .. math::
     s_u = (1 - w)\, z(s^{\mathrm{model}}_u) + w\, z(s^{\mathrm{branch}}_u).
@@ -94,14 +94,18 @@ def fitted_branch(
 
 
 def standardised(scores: Tensor, seen: Tensor | None = None) -> Tensor:
-    """Each row minus its mean, over its sample standard deviation, both taken over the entries not
-    ``seen`` (a boolean mask like ``scores``; None: every entry). A row without spread is only centred."""
+    """Each row minus its mean, over its sample standard deviation, both over the entries not ``seen``
+    (a boolean mask like ``scores``; None, or a row seen everywhere: all its entries). A row without
+    spread is only centred."""
     scores = scores.double()
-    counted = torch.ones_like(scores) if seen is None else (~seen).double()
-    count = counted.sum(dim=1, keepdim=True)
-    mean = (scores * counted).sum(dim=1, keepdim=True) / count.clamp(min=1.0)
+    if seen is None:
+        seen = torch.zeros_like(scores, dtype=torch.bool)
+    seen = seen & ~seen.all(dim=1, keepdim=True)
+    count = (~seen).sum(dim=1, keepdim=True)
+    mean = scores.masked_fill(seen, 0.0).sum(dim=1, keepdim=True) / count
     centred = scores - mean
-    spread = ((centred * counted).square().sum(dim=1, keepdim=True) / (count - 1.0).clamp(min=1.0)).sqrt()
+    variance = centred.masked_fill(seen, 0.0).square_().sum(dim=1, keepdim=True) / (count - 1).clamp(min=1)
+    spread = variance.sqrt_()
     return centred / torch.where(spread > 0, spread, torch.ones_like(spread))
 
 
@@ -123,9 +127,10 @@ def mixed(learned: Scorer, arch: Architecture, graph: TrainGraph) -> Scorer:
 
     def score(users: Tensor) -> Tensor:
         rows = train[np.asarray(users.cpu())]
-        closed_form = model.score(rows).to(users.device)
-        seen = seen_mask(rows, users.device)
-        mix = (1.0 - weight) * standardised(learned(users), seen) + weight * standardised(closed_form, seen)
+        own = learned(users)
+        closed_form = model.score(rows).to(own.device)
+        seen = seen_mask(rows, own.device)
+        mix = (1.0 - weight) * standardised(own, seen) + weight * standardised(closed_form, seen)
         return mix.float()
 
     return score
@@ -143,7 +148,7 @@ def mixed_reasons(
     r"""Each liked item's support for ``target`` under the mix: its share of the learned score
     (``learned``, over the spread of the user's learned score row) times :math:`1 - w`, plus its
     branch weight :math:`W_{j,\mathrm{target}}` over the branch row's spread times :math:`w` (spreads
-    over the items the user can be recommended, as the mix takes them). Without a branch,
+    over the items not in the user's training row, as the mix takes them). Without a branch,
     or with one that gives no per-item weights, ``learned`` unchanged."""
     branch = branch_params(arch)
     if branch is None:
@@ -161,6 +166,6 @@ def mixed_reasons(
 
 
 def _spread(row: Tensor, seen: Tensor) -> float:
-    rankable = row[~seen].double()
+    rankable = row.double() if bool(seen.all()) else row[~seen].double()
     spread = float(rankable.std()) if len(rankable) > 1 else 0.0
     return spread if spread > 0 else 1.0
