@@ -45,10 +45,14 @@ TARGET_RATIO, TARGET_SECONDS = 1.05, 30 * 60
 
 
 def machine() -> dict[str, Any]:
-    """Where and on what code a job ran (``dirty``: tracked files differ from the commit)."""
+    """Where and on what code a job ran (``dirty``: tracked files other than the results differ from
+    the commit)."""
     git = ["git", "-C", str(ROOT)]
     commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    status = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True)
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
+        capture_output=True,
+    )
     return {
         "date": datetime.now().isoformat(timespec="seconds"),
         "platform": platform.platform(),
@@ -219,6 +223,11 @@ def table(args: argparse.Namespace) -> None:
         cells = [mean_sd([r[key] for r in runs]) for key in figures]
         label = f"{controller} search winner, retrained"
         markdown([label, len(runs), *cells, ratio, f"{mean_sd(minutes, 1)} search"])
+        for run in sorted(runs, key=lambda r: r["seed"]):
+            each = [f"{run[key]:.4f}" for key in figures]
+            ratio_each = f"{run['test_ndcg@20'] / point:.3f}" if point else "n/a"
+            wall = f"{run['search_seconds'] / 60:.1f} search ({run['trials']} trials)"
+            markdown([f"&nbsp;&nbsp;seed {run['seed']}: {run['winner']}", 1, *each, ratio_each, wall])
         if point is None:
             verdicts.append(f"{controller}: target unknown (no LightGCN point in {args.results})")
             continue
