@@ -70,7 +70,7 @@ def mixed_layers(conv: str) -> tuple[LayerArch, ...]:
 
 
 @pytest.mark.parametrize(
-    ("conv", "combine", "score"), itertools.product(names("conv"), names("combine"), names("score"))
+    ("conv", "combine", "score"), list(itertools.product(names("conv"), names("combine"), names("score")))
 )
 def test_every_conv_combination_and_score_trains(conv: str, combine: str, score: str) -> None:
     torch.manual_seed(0)
